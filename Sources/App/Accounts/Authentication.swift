@@ -1,0 +1,162 @@
+import Domain
+import Fluent
+import Vapor
+
+/// Cookie names in one place.
+enum Cookies {
+    static let session = "cd_session"
+    static let csrf = "cd_csrf"
+    static let flash = "cd_flash"
+}
+
+/// Browser sessions: the cookie holds a random key; the database holds its hash, the user and the
+/// expiry. Only signed-in people get a row, so anonymous visits write nothing.
+struct SessionAuthenticator: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let key = request.cookies[Cookies.session]?.string, !key.isEmpty {
+            let now = request.now
+            if let row = try await SessionRow.query(on: request.db)
+                .filter(\.$key == Secrets.hash(key))
+                .filter(\.$expiresAt > now)
+                .with(\.$user)
+                .first(), row.user.isActive
+            {
+                request.auth.login(row.user)
+                request.storage[CurrentSessionKey.self] = row
+                // Sliding expiry, written at most once per tenth of the lifetime to keep reads read-only.
+                let lifetime = request.application.config.sessionLifetime
+                if row.expiresAt.timeIntervalSince(now) < lifetime * 0.9 {
+                    row.expiresAt = now.addingTimeInterval(lifetime)
+                    try await row.update(on: request.db)
+                }
+            }
+        }
+        return try await next.respond(to: request)
+    }
+}
+
+struct CurrentSessionKey: StorageKey { typealias Value = SessionRow }
+
+/// API clients send `Authorization: Bearer <token>`; the token's hash is looked up, unexpired and
+/// unrevoked.
+struct BearerAuthenticator: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let bearer = request.headers.bearerAuthorization {
+            let now = request.now
+            if let token = try await APIToken.query(on: request.db)
+                .filter(\.$tokenHash == Secrets.hash(bearer.token))
+                .filter(\.$revokedAt == nil)
+                .filter(\.$expiresAt > now)
+                .with(\.$user)
+                .first(), token.user.isActive
+            {
+                request.auth.login(token.user)
+                request.storage[CurrentTokenKey.self] = token
+            }
+        }
+        return try await next.respond(to: request)
+    }
+}
+
+struct CurrentTokenKey: StorageKey { typealias Value = APIToken }
+
+/// Double-submit CSRF protection for every state-changing browser request: a random value in a
+/// SameSite cookie must come back in the `_csrf` form field (or `X-CSRF-Token` header). Another site
+/// can make the browser send the cookie but cannot read it to fill the field.
+struct CSRFMiddleware: AsyncMiddleware {
+    static let field = "_csrf"
+
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let existing = request.cookies[Cookies.csrf]?.string
+        let token = existing.flatMap { $0.count >= 32 ? $0 : nil } ?? Secrets.randomToken()
+        request.storage[CSRFTokenKey.self] = token
+
+        if ![.GET, .HEAD, .OPTIONS].contains(request.method) {
+            guard let existing, Self.submittedToken(request).map({ Secrets.constantTimeEquals($0, existing) }) == true
+            else { throw AppError.csrf }
+        }
+        let response = try await next.respond(to: request)
+        if existing != token {
+            response.cookies[Cookies.csrf] = Self.cookie(token, secure: request.application.config.secureCookies)
+        }
+        return response
+    }
+
+    static func cookie(_ value: String, secure: Bool) -> HTTPCookies.Value {
+        HTTPCookies.Value(string: value, path: "/", isSecure: secure, isHTTPOnly: true, sameSite: .lax)
+    }
+
+    private static func submittedToken(_ request: Request) -> String? {
+        if let header = request.headers.first(name: "X-CSRF-Token") { return header }
+        guard let type = request.headers.contentType,
+            type == .urlEncodedForm || type.type == "multipart"
+        else { return nil }
+        return try? request.content.get(String.self, at: CSRFMiddleware.field)
+    }
+}
+
+struct CSRFTokenKey: StorageKey { typealias Value = String }
+
+extension Request {
+    var csrfToken: String { storage[CSRFTokenKey.self] ?? "" }
+
+    var currentUser: User? { auth.get(User.self) }
+
+    func requireUser() throws -> User {
+        guard let user = currentUser else { throw AppError.unauthenticated }
+        return user
+    }
+
+    /// The signed-in person as the policy sees them; grants are loaded once per request.
+    func requireActor() async throws -> Actor {
+        if let actor = storage[ActorKey.self] { return actor }
+        let user = try requireUser()
+        let userID = try user.requireID()
+        let grants = try await RoleGrant.query(on: db).filter(\.$user.$id == userID).all().map(\.grant)
+        let actor = Actor(userID: userID, grants: grants)
+        storage[ActorKey.self] = actor
+        return actor
+    }
+
+    /// The one gate every protected route passes: the domain policy decides.
+    func authorize(_ action: Action, in scope: Scope) async throws {
+        let actor = try await requireActor()
+        let tree = try await OrganisationQueries.tree(on: db)
+        guard Policy.permits(actor, action, in: scope, tree: tree) else { throw AppError.forbidden }
+    }
+
+    func permits(_ action: Action, in scope: Scope) async throws -> Bool {
+        guard currentUser != nil else { return false }
+        let actor = try await requireActor()
+        let tree = try await OrganisationQueries.tree(on: db)
+        return Policy.permits(actor, action, in: scope, tree: tree)
+    }
+
+    /// A one-shot message shown on the next page (after a redirect).
+    func setFlash(_ message: String, on response: Response) {
+        let encoded = message.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        response.cookies[Cookies.flash] = HTTPCookies.Value(
+            string: encoded, maxAge: 60, path: "/", isSecure: application.config.secureCookies, isHTTPOnly: true,
+            sameSite: .lax)
+    }
+
+    var flash: String? {
+        request.cookies[Cookies.flash]?.string.removingPercentEncoding.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    private var request: Request { self }
+}
+
+struct ActorKey: StorageKey { typealias Value = Actor }
+
+/// Clears the flash cookie once a page has shown it.
+struct FlashMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let hadFlash = request.cookies[Cookies.flash] != nil
+        let response = try await next.respond(to: request)
+        if hadFlash, response.status == .ok, response.cookies[Cookies.flash] == nil {
+            response.cookies[Cookies.flash] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), path: "/")
+        }
+        return response
+    }
+}

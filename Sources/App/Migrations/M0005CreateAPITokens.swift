@@ -1,0 +1,21 @@
+import Fluent
+
+struct M0005CreateAPITokens: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("api_tokens")
+            .id()
+            .field("user_id", .uuid, .required, .references("users", "id", onDelete: .cascade))
+            .field("token_hash", .string, .required)
+            .field("expires_at", .datetime, .required)
+            .field("revoked_at", .datetime)
+            .field("last_used_at", .datetime)
+            .field("created_at", .datetime)
+            .unique(on: "token_hash")
+            .create()
+        try await database.createIndex("api_tokens_user_idx", on: "api_tokens", columns: ["user_id"])
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("api_tokens").delete()
+    }
+}

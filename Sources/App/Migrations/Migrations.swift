@@ -1,0 +1,28 @@
+import Fluent
+import SQLKit
+import Vapor
+
+/// The one place migrations are registered, in order. A landed migration is never edited:
+/// a change is always a new file with the next number.
+enum Migrations {
+    static func register(on app: Application) {
+        app.migrations.add(M0001CreateTerritoriesAndSpheres())
+        app.migrations.add(M0002CreateOrganisations())
+        app.migrations.add(M0003CreateUsersAndRoles())
+        app.migrations.add(M0004CreateSessions())
+        app.migrations.add(M0005CreateAPITokens())
+        app.migrations.add(M0006CreateEmailConfirmations())
+        app.migrations.add(M0007CreateSignInFailures())
+        app.migrations.add(M0008CreateMailOutbox())
+    }
+}
+
+extension Database {
+    /// Fluent's schema builder cannot create plain (non-unique) indexes; SQLKit can, on both engines.
+    func createIndex(_ name: String, on table: String, columns: [String]) async throws {
+        guard let sql = self as? any SQLDatabase else { return }
+        var builder = sql.create(index: name).on(table)
+        for column in columns { builder = builder.column(column) }
+        try await builder.run()
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Vapor
+
+/// All configuration, decoded once from environment variables (README «Configuration» lists them).
+/// Tests build the same app from a value of this type, with an in-memory database.
+public struct AppConfig: Sendable {
+    public enum DatabaseConfig: Sendable, Equatable {
+        case sqliteFile(path: String)
+        case sqliteMemory
+        case postgres(url: String)
+    }
+
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    public var database: DatabaseConfig = .sqliteFile(path: "data/consumerdesk.sqlite")
+    /// Load reference and demo data on start and print the demo passwords.
+    public var demo: Bool = true
+    /// Run migrations on start (the CLI `migrate` command does it on demand otherwise).
+    public var autoMigrate: Bool = true
+    /// The address people reach the product at; used in links sent by email.
+    public var publicURL: String = "http://127.0.0.1:8080"
+    public var smtp: SMTPSettings?
+    public var mailFrom: String = "ConsumerDesk <noreply@consumerdesk.local>"
+    /// Run the outbox worker in this process (tests drive it by hand).
+    public var mailWorker: Bool = true
+    /// Mark the session cookie `Secure` (set when served over HTTPS behind a proxy).
+    public var secureCookies: Bool = false
+    public var sessionLifetime: TimeInterval = 12 * 3600
+    public var tokenLifetime: TimeInterval = 30 * 24 * 3600
+    public var logLevel: Logger.Level = .info
+    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
+    public var trustForwardedFor: Bool = false
+    /// Working directory holding Resources/ and Public/.
+    public var workingDirectory: String?
+    /// bcrypt work factor; tests lower it to keep hashing fast (still real bcrypt).
+    public var bcryptCost: Int = 12
+    /// PostgreSQL schema search path (tests run each app in its own schema).
+    public var postgresSearchPath: [String]?
+
+    public init() {}
+
+    /// Reads the process environment. Unknown or malformed values stop the start with a clear message
+    /// rather than being silently ignored.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AppConfig {
+        var config = AppConfig()
+        if let host = env["HOST"]?.nonEmpty { config.host = host }
+        if let port = env["PORT"]?.nonEmpty {
+            guard let value = Int(port), (1...65535).contains(value) else { throw ConfigError.invalid("PORT", port) }
+            config.port = value
+        }
+        if let url = env["DATABASE_URL"]?.nonEmpty {
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                throw ConfigError.invalid("DATABASE_URL", "only postgres:// URLs are supported")
+            }
+            config.database = .postgres(url: url)
+            config.demo = false
+        } else if let path = env["SQLITE_PATH"]?.nonEmpty {
+            config.database = path == ":memory:" ? .sqliteMemory : .sqliteFile(path: path)
+        }
+        if let demo = env["DEMO"]?.nonEmpty { config.demo = try bool("DEMO", demo) }
+        if let value = env["AUTO_MIGRATE"]?.nonEmpty { config.autoMigrate = try bool("AUTO_MIGRATE", value) }
+        config.publicURL = env["PUBLIC_URL"]?.nonEmpty ?? "http://\(config.host):\(config.port)"
+        while config.publicURL.hasSuffix("/") { config.publicURL.removeLast() }
+        if let smtpHost = env["SMTP_HOST"]?.nonEmpty {
+            var port = 587
+            if let raw = env["SMTP_PORT"]?.nonEmpty {
+                guard let value = Int(raw), (1...65535).contains(value) else { throw ConfigError.invalid("SMTP_PORT", raw) }
+                port = value
+            }
+            var security = SMTPSettings.Security.startTLSIfAvailable
+            if let raw = env["SMTP_SECURITY"]?.nonEmpty {
+                guard let value = SMTPSettings.Security(rawValue: raw) else {
+                    throw ConfigError.invalid("SMTP_SECURITY", "\(raw) (none, starttls, starttls-required, tls)")
+                }
+                security = value
+            }
+            config.smtp = SMTPSettings(
+                host: smtpHost, port: port, username: env["SMTP_USERNAME"]?.nonEmpty,
+                password: env["SMTP_PASSWORD"]?.nonEmpty, security: security)
+        }
+        if let from = env["MAIL_FROM"]?.nonEmpty { config.mailFrom = from }
+        if let value = env["SECURE_COOKIES"]?.nonEmpty { config.secureCookies = try bool("SECURE_COOKIES", value) }
+        if let value = env["SESSION_HOURS"]?.nonEmpty {
+            guard let hours = Double(value), hours > 0 else { throw ConfigError.invalid("SESSION_HOURS", value) }
+            config.sessionLifetime = hours * 3600
+        }
+        if let value = env["TOKEN_DAYS"]?.nonEmpty {
+            guard let days = Double(value), days > 0 else { throw ConfigError.invalid("TOKEN_DAYS", value) }
+            config.tokenLifetime = days * 24 * 3600
+        }
+        if let value = env["LOG_LEVEL"]?.nonEmpty {
+            guard let level = Logger.Level(rawValue: value) else { throw ConfigError.invalid("LOG_LEVEL", value) }
+            config.logLevel = level
+        }
+        if let value = env["TRUST_FORWARDED_FOR"]?.nonEmpty {
+            config.trustForwardedFor = try bool("TRUST_FORWARDED_FOR", value)
+        }
+        config.workingDirectory = env["WORKDIR"]?.nonEmpty
+        if let schema = env["DATABASE_SCHEMA"]?.nonEmpty { config.postgresSearchPath = [schema] }
+        if let value = env["BCRYPT_COST"]?.nonEmpty {
+            guard let cost = Int(value), (4...31).contains(cost) else { throw ConfigError.invalid("BCRYPT_COST", value) }
+            config.bcryptCost = cost
+        }
+        return config
+    }
+
+    private static func bool(_ name: String, _ value: String) throws -> Bool {
+        switch value.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigError.invalid(name, value)
+        }
+    }
+
+    /// An in-memory configuration for tests: no mail worker, no demo printing.
+    public static func testing(database: DatabaseConfig) -> AppConfig {
+        var config = AppConfig()
+        config.database = database
+        config.demo = false
+        config.mailWorker = false
+        config.publicURL = "http://127.0.0.1:8080"
+        config.logLevel = .warning
+        config.bcryptCost = 4
+        return config
+    }
+}
+
+public enum ConfigError: Error, CustomStringConvertible {
+    case invalid(String, String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let name, let value): "Invalid value for \(name): \(value)"
+        }
+    }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,82 @@
+import Domain
+import Vapor
+
+/// What every page's frame needs: title, CSRF value for forms, the signed-in person, a flash message.
+struct Layout: Encodable {
+    struct Person: Encodable {
+        var shortName: String
+        var isStaff: Bool
+        var isAdmin: Bool
+    }
+
+    var title: String
+    var csrf: String
+    var user: Person?
+    var flash: String?
+    var demo: Bool
+
+    static func make(for request: Request, title: String) async -> Layout {
+        var person: Person?
+        if let user = request.currentUser {
+            let actor = try? await request.requireActor()
+            person = Person(
+                shortName: user.personName.short, isStaff: actor?.isStaff ?? false,
+                isAdmin: actor?.holds(.admin) ?? false)
+        }
+        return Layout(
+            title: title, csrf: request.csrfToken, user: person, flash: request.flash,
+            demo: request.application.config.demo)
+    }
+}
+
+/// Field errors as the templates use them: field name → Russian message(s).
+enum FormErrors {
+    static func russian(_ failure: ValidationFailure) -> [String: String] {
+        var result: [String: String] = [:]
+        for error in failure.errors {
+            let message = Strings.ru(error.code)
+            if let existing = result[error.field] {
+                if !existing.contains(message) { result[error.field] = existing + " " + message }
+            } else {
+                result[error.field] = message
+            }
+        }
+        return result
+    }
+}
+
+/// A choice in a select or a checkbox list.
+struct Choice: Encodable {
+    var value: String
+    var label: String
+    var selected: Bool
+
+    /// `depth` indents the label, for organisations shown as a tree inside a select.
+    init(value: String, label: String, selected: Bool, depth: Int = 0) {
+        self.value = value
+        self.label = String(repeating: "· ", count: depth) + label
+        self.selected = selected
+    }
+}
+
+extension Request {
+    func render(_ template: String, _ context: some Encodable, status: HTTPResponseStatus = .ok) async throws -> Response {
+        let response = try await view.render(template, context).encodeResponse(for: self)
+        response.status = status
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
+    /// A redirect after a successful POST (303, so the browser follows with GET).
+    func seeOther(_ location: String, flash: String? = nil) -> Response {
+        let response = redirect(to: location, redirectType: .normal)
+        if let flash { setFlash(flash, on: response) }
+        return response
+    }
+
+    /// Only local paths are followed after sign-in, never another site.
+    func safeNext(_ raw: String?) -> String? {
+        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\") else { return nil }
+        return raw
+    }
+}

@@ -1,0 +1,209 @@
+import Domain
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// A message waiting in the outbox (see M0008).
+final class OutboxMessage: Model, @unchecked Sendable {
+    static let schema = "mail_outbox"
+
+    enum Status: String, Codable, Sendable {
+        case pending, sent, failed
+    }
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "recipient") var recipient: String
+    @Field(key: "subject") var subject: String
+    @Field(key: "body_text") var bodyText: String
+    @Field(key: "message_id") var messageID: String
+    @Field(key: "status") var status: Status
+    @Field(key: "attempts") var attempts: Int
+    @Field(key: "next_attempt_at") var nextAttemptAt: Date
+    @OptionalField(key: "locked_until") var lockedUntil: Date?
+    @OptionalField(key: "last_error") var lastError: String?
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+    @OptionalField(key: "sent_at") var sentAt: Date?
+
+    init() {}
+}
+
+/// The one way to send mail: write it to the outbox inside the caller's transaction. The worker
+/// delivers it after the commit; if the transaction rolls back, the mail never existed.
+enum MailOutbox {
+    static func enqueue(
+        to recipient: String, subject: String, body: String, on db: any Database, now: Date
+    ) async throws {
+        let message = OutboxMessage()
+        let id = UUID()
+        message.id = id
+        message.recipient = recipient
+        message.subject = subject
+        message.bodyText = body
+        message.messageID = "\(id.uuidString.lowercased())@consumerdesk"
+        message.status = .pending
+        message.attempts = 0
+        message.nextAttemptAt = now
+        try await message.create(on: db)
+    }
+}
+
+/// Delivers due outbox messages. Each message is claimed with a conditional update (a lease), so
+/// several nodes can run workers on one PostgreSQL without sending a message twice while the lease
+/// holds; a node killed mid-send leaves a lease that expires, and the message is tried again.
+actor MailWorker {
+    private let app: Application
+    private let transport: any MailTransport
+    private let policy: MailDeliveryPolicy
+    private let from: String
+    private var task: Task<Void, Never>?
+    private var sleeper: CheckedContinuation<Void, Never>?
+    private var wakePending = false
+
+    static let lease: TimeInterval = 120
+    static let pollInterval: Duration = .seconds(5)
+
+    init(app: Application, transport: any MailTransport, from: String, policy: MailDeliveryPolicy = .init()) {
+        self.app = app
+        self.transport = transport
+        self.from = from
+        self.policy = policy
+    }
+
+    func start() {
+        guard task == nil else { return }
+        task = Task { await self.run() }
+    }
+
+    func stop() async {
+        task?.cancel()
+        resumeSleeper()
+        await task?.value
+        task = nil
+    }
+
+    /// Called after a commit that enqueued mail, so delivery does not wait for the next poll.
+    nonisolated func wake() {
+        Task { await self.signal() }
+    }
+
+    private func signal() {
+        if sleeper != nil { resumeSleeper() } else { wakePending = true }
+    }
+
+    private func resumeSleeper() {
+        let continuation = sleeper
+        sleeper = nil
+        continuation?.resume()
+    }
+
+    /// Sleeps until woken or the poll interval passes. A stray timer firing into a later sleep only
+    /// causes one extra (cheap) pass.
+    private func sleep() async {
+        if wakePending {
+            wakePending = false
+            return
+        }
+        await withCheckedContinuation { continuation in
+            sleeper = continuation
+            Task {
+                try? await Task.sleep(for: MailWorker.pollInterval)
+                self.resumeSleeper()
+            }
+        }
+    }
+
+    private func run() async {
+        while !Task.isCancelled {
+            do {
+                _ = try await deliverDue()
+            } catch {
+                app.logger.error("Mail outbox pass failed: \(String(reflecting: error))")
+            }
+            if Task.isCancelled { break }
+            await sleep()
+        }
+    }
+
+    /// One pass: claims and delivers every message that is due. Returns how many were sent.
+    @discardableResult
+    func deliverDue(limit: Int = 50) async throws -> Int {
+        let db = app.db
+        let now = app.clock.now()
+        let due = try await OutboxMessage.query(on: db)
+            .filter(\.$status == .pending)
+            .filter(\.$nextAttemptAt <= now)
+            .sort(\.$nextAttemptAt)
+            .limit(limit)
+            .all()
+        var sent = 0
+        for message in due {
+            guard let id = message.id, try await claim(id, now: now, on: db) else { continue }
+            let mail = OutgoingMail(
+                from: from, to: message.recipient, subject: message.subject, textBody: message.bodyText,
+                messageID: message.messageID)
+            do {
+                try await transport.send(mail)
+                try await OutboxMessage.query(on: db)
+                    .filter(\.$id == id)
+                    .set(\.$status, to: .sent)
+                    .set(\.$sentAt, to: app.clock.now())
+                    .set(\.$attempts, to: message.attempts + 1)
+                    .set(\.$lockedUntil, to: nil)
+                    .update()
+                sent += 1
+            } catch {
+                let attempts = message.attempts + 1
+                let update = OutboxMessage.query(on: db)
+                    .filter(\.$id == id)
+                    .set(\.$attempts, to: attempts)
+                    .set(\.$lastError, to: String(String(describing: error).prefix(500)))
+                    .set(\.$lockedUntil, to: nil)
+                switch policy.afterFailure(attempts: attempts, now: app.clock.now()) {
+                case .retry(let at):
+                    app.logger.warning("Mail to \(message.recipient) failed (attempt \(attempts)), retry at \(at): \(error)")
+                    try await update.set(\.$nextAttemptAt, to: at).update()
+                case .giveUp:
+                    app.logger.error("Mail to \(message.recipient) failed for good after \(attempts) attempts: \(error)")
+                    try await update.set(\.$status, to: .failed).update()
+                }
+            }
+        }
+        return sent
+    }
+
+    /// Takes the lease on a message unless another worker holds a live one.
+    private func claim(_ id: UUID, now: Date, on db: any Database) async throws -> Bool {
+        guard let sql = db as? any SQLDatabase else { return true }
+        let leaseEnd = now.addingTimeInterval(Self.lease)
+        let rows = try await sql.update(OutboxMessage.schema)
+            .set("locked_until", to: SQLBind(leaseEnd))
+            .where("id", .equal, SQLBind(id))
+            .where("status", .equal, SQLBind(OutboxMessage.Status.pending.rawValue))
+            .where { group in
+                group.where("locked_until", .is, SQLLiteral.null)
+                    .orWhere("locked_until", .lessThan, SQLBind(now))
+            }
+            .returning("id")
+            .all()
+        return !rows.isEmpty
+    }
+}
+
+/// Demo mode without SMTP: the message goes to the log instead.
+struct LogMailTransport: MailTransport {
+    let logger: Logger
+
+    func send(_ mail: OutgoingMail) async throws {
+        logger.notice("Mail (no SMTP configured) to \(mail.to): \(mail.subject)\n\(mail.textBody)")
+    }
+}
+
+extension Application {
+    private struct MailWorkerKey: StorageKey { typealias Value = MailWorker }
+
+    var mailWorker: MailWorker? {
+        get { storage[MailWorkerKey.self] }
+        set { storage[MailWorkerKey.self] = newValue }
+    }
+}

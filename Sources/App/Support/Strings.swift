@@ -1,0 +1,154 @@
+import Domain
+
+/// The strings table: every Russian text shown by Swift code (templates hold the rest), plus the
+/// English texts of the API. Keeping them here keeps Russian out of the logic.
+enum Strings {
+    static func ru(_ code: FieldErrorCode) -> String {
+        switch code {
+        case .required: "Заполните это поле."
+        case .tooLong: "Слишком длинное значение."
+        case .invalidEmail: "Проверьте адрес электронной почты: например, ivanov@mail.ru."
+        case .invalidPhone: "Укажите российский номер телефона: например, +7 917 123-45-67."
+        case .invalidName: "Используйте буквы, пробел, дефис или апостроф."
+        case .passwordTooShort: "Пароль должен быть не короче \(PasswordRules.minimumLength) символов."
+        case .passwordTooLong: "Пароль должен быть не длиннее \(PasswordRules.maximumLength) символов."
+        case .passwordNeedsLetterAndDigit: "Пароль должен содержать хотя бы одну букву и одну цифру."
+        case .passwordTooCommon: "Этот пароль слишком распространён, придумайте другой."
+        case .passwordContainsLogin: "Пароль не должен содержать адрес почты или телефон."
+        case .passwordMismatch: "Пароли не совпадают."
+        case .consentRequired: "Нужно согласие на обработку персональных данных."
+        case .emailTaken: "Этот адрес уже зарегистрирован. Войдите или восстановите пароль."
+        case .phoneTaken: "Этот номер уже зарегистрирован."
+        case .emailOrPhoneRequired: "Укажите адрес электронной почты или телефон."
+        case .invalidValue: "Недопустимое значение."
+        case .notFound: "Не найдено."
+        case .cycle: "Организация не может входить сама в себя."
+        case .taken: "Такое значение уже используется."
+        case .invalidINN: "ИНН должен состоять из 10 или 12 цифр с верной контрольной суммой."
+        case .invalidParent: "Такая вышестоящая организация не подходит для этого вида организации."
+        }
+    }
+
+    static func en(_ code: FieldErrorCode) -> String {
+        switch code {
+        case .required: "is required"
+        case .tooLong: "is too long"
+        case .invalidEmail: "is not a valid email address"
+        case .invalidPhone: "is not a valid Russian phone number"
+        case .invalidName: "may contain letters, spaces, hyphens and apostrophes only"
+        case .passwordTooShort: "must be at least \(PasswordRules.minimumLength) characters"
+        case .passwordTooLong: "must be at most \(PasswordRules.maximumLength) characters"
+        case .passwordNeedsLetterAndDigit: "must contain a letter and a digit"
+        case .passwordTooCommon: "is too common"
+        case .passwordContainsLogin: "must not contain the email or phone"
+        case .passwordMismatch: "does not match the password"
+        case .consentRequired: "consent to personal data processing is required"
+        case .emailTaken: "is already registered"
+        case .phoneTaken: "is already registered"
+        case .emailOrPhoneRequired: "an email or a phone is required"
+        case .invalidValue: "is not an allowed value"
+        case .notFound: "does not exist"
+        case .cycle: "would make the organisation its own ancestor"
+        case .taken: "is already in use"
+        case .invalidINN: "must be 10 or 12 digits with a valid checksum"
+        case .invalidParent: "is not an allowed parent for this kind of organisation"
+        }
+    }
+
+    static func title(_ role: Role) -> String {
+        switch role {
+        case .citizen: "Гражданин"
+        case .operator: "Консультант / оператор"
+        case .moderator: "Модератор"
+        case .coordinator: "Координатор"
+        case .executor: "Исполнитель"
+        case .manager: "Руководитель"
+        case .curator: "Куратор"
+        case .editor: "Редактор"
+        case .admin: "Администратор"
+        }
+    }
+
+    static func title(_ kind: OrganisationKind) -> String {
+        switch kind {
+        case .regionalOffice: "Управление Роспотребнадзора"
+        case .territorialDepartment: "Территориальный отдел"
+        case .regionalGovernment: "Органы власти субъекта"
+        case .municipality: "Администрация муниципального образования"
+        case .partner: "Партнёрская организация"
+        }
+    }
+
+    static func title(_ kind: TerritoryKind) -> String {
+        switch kind {
+        case .region: "Субъект РФ"
+        case .urbanOkrug: "Городской округ"
+        case .municipalDistrict: "Муниципальный район"
+        case .settlement: "Поселение"
+        }
+    }
+
+    /// Texts of the error page by HTTP status.
+    static func errorPage(_ status: UInt) -> (title: String, message: String) {
+        switch status {
+        case 400: ("Некорректный запрос", "Проверьте введённые данные и попробуйте ещё раз.")
+        case 401: ("Требуется вход", "Войдите, чтобы продолжить.")
+        case 403: ("Доступ запрещён", "У вас нет прав для этого действия. Если это ошибка, обратитесь к администратору вашей организации.")
+        case 404: ("Страница не найдена", "Возможно, ссылка устарела или в ней опечатка.")
+        case 413: ("Слишком большой запрос", "Уменьшите размер данных и попробуйте ещё раз.")
+        case 422: ("Данные не приняты", "Проверьте введённые данные.")
+        case 429: ("Слишком много попыток", "Подождите немного и попробуйте снова.")
+        default: ("Что-то пошло не так", "Мы уже знаем об ошибке. Попробуйте обновить страницу через минуту.")
+        }
+    }
+
+    static let invalidCredentials = "Неверный логин или пароль."
+    static func throttled(seconds: Int) -> String {
+        let minutes = max(1, (seconds + 59) / 60)
+        return "Слишком много неудачных попыток входа. Повторите через \(minutes) мин."
+    }
+    static let emailNotConfirmed =
+        "Адрес электронной почты ещё не подтверждён. Мы отправили письмо со ссылкой ещё раз — проверьте почту."
+    static let accountBlocked = "Учётная запись заблокирована. Обратитесь к администратору."
+    static let csrfFailed = "Форма устарела. Обновите страницу и отправьте её ещё раз."
+    static let registered =
+        "Мы отправили письмо со ссылкой для подтверждения адреса. Откройте его, чтобы завершить регистрацию."
+    static let registeredByPhone = "Регистрация завершена. Теперь вы можете войти по номеру телефона."
+    static let emailConfirmed = "Адрес электронной почты подтверждён. Теперь вы можете войти."
+    static let confirmationInvalid = "Ссылка недействительна или устарела. Войдите — мы отправим новую."
+    static let signedOut = "Вы вышли из системы."
+    static let saved = "Изменения сохранены."
+
+    static let confirmationSubject = "Подтверждение регистрации в ConsumerDesk"
+    static func confirmationBody(name: String, link: String) -> String {
+        """
+        Здравствуйте, \(name)!
+
+        Вы зарегистрировались на портале защиты прав потребителей ConsumerDesk.
+        Чтобы подтвердить адрес электронной почты, откройте ссылку:
+
+        \(link)
+
+        Ссылка действует 48 часов. Если вы не регистрировались, просто удалите это письмо.
+
+        —
+        ConsumerDesk
+        """
+    }
+    static let staffWelcomeSubject = "Вам создана учётная запись в ConsumerDesk"
+    static func staffWelcomeBody(name: String, organisation: String, link: String) -> String {
+        """
+        Здравствуйте, \(name)!
+
+        Администратор создал для вас учётную запись сотрудника организации «\(organisation)» в ConsumerDesk.
+        Подтвердите адрес электронной почты по ссылке:
+
+        \(link)
+
+        Пароль вам сообщит администратор; смените его после первого входа.
+
+        —
+        ConsumerDesk
+        """
+    }
+}

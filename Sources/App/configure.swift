@@ -1,0 +1,100 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import SQLKit
+import Leaf
+import NIOSSL
+import Vapor
+
+/// Builds the application from one configuration value; `serve`, the CLI and tests all come here.
+public func configure(_ app: Application, _ config: AppConfig) async throws {
+    app.config = config
+    app.logger.logLevel = config.logLevel
+    if let directory = config.workingDirectory {
+        app.directory = DirectoryConfiguration(workingDirectory: directory.hasSuffix("/") ? directory : directory + "/")
+    }
+    app.http.server.configuration.hostname = config.host
+    app.http.server.configuration.port = config.port
+    app.routes.defaultMaxBodySize = "1mb"
+
+    try configureDatabase(app, config.database)
+    Migrations.register(on: app)
+
+    app.passwords.use(.bcrypt(cost: config.bcryptCost))
+    app.dummyPasswordHash = try await app.password.async.hash(Secrets.randomToken())
+
+    app.views.use(.leaf)
+    app.leaf.cache.isEnabled = app.environment.isRelease
+
+    // Middleware order: observation outermost so it sees every response, errors mapped next.
+    app.middleware = Middlewares()
+    app.middleware.use(RequestObservationMiddleware(metrics: app.metrics))
+    app.middleware.use(AppErrorMiddleware())
+    app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
+
+    if config.autoMigrate {
+        if let schema = config.postgresSearchPath?.first, let sql = app.db as? any SQLDatabase {
+            try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+        }
+        try await app.autoMigrate()
+    }
+    if config.demo {
+        try await DemoData.load(on: app.db, app: app)
+    } else {
+        try await ReferenceData.load(on: app.db)
+    }
+
+    if config.mailWorker {
+        let transport: any MailTransport =
+            if let smtp = config.smtp {
+                SMTPTransport(settings: smtp, eventLoopGroup: app.eventLoopGroup)
+            } else {
+                LogMailTransport(logger: app.logger)
+            }
+        let worker = MailWorker(app: app, transport: transport, from: config.mailFrom)
+        app.mailWorker = worker
+        app.lifecycle.use(MailWorkerLifecycle(worker: worker))
+    }
+
+    try routes(app)
+}
+
+func configureDatabase(_ app: Application, _ database: AppConfig.DatabaseConfig) throws {
+    switch database {
+    case .sqliteMemory:
+        app.databases.use(.sqlite(.memory), as: .sqlite)
+    case .sqliteFile(let path):
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
+    case .postgres(let url):
+        var configuration = try SQLPostgresConfiguration(url: url)
+        configuration.searchPath = app.config.postgresSearchPath
+        app.databases.use(
+            .postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .trace), as: .psql)
+    }
+}
+
+struct MailWorkerLifecycle: LifecycleHandler {
+    let worker: MailWorker
+
+    func didBootAsync(_ application: Application) async throws {
+        await worker.start()
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        await worker.stop()
+    }
+}
+
+extension Application {
+    private struct DummyHashKey: StorageKey { typealias Value = String }
+
+    /// A bcrypt hash of a random string with the configured cost: unknown logins are checked against
+    /// it so that a failed sign-in takes as long whether or not the account exists.
+    var dummyPasswordHash: String {
+        get { storage[DummyHashKey.self] ?? "" }
+        set { storage[DummyHashKey.self] = newValue }
+    }
+}

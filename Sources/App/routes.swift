@@ -1,0 +1,16 @@
+import Vapor
+
+/// Route groups: operations (no session), the API (bearer tokens, no cookies, so no CSRF), and the
+/// HTML pages (session cookie, CSRF on every form).
+func routes(_ app: Application) throws {
+    try app.register(collection: OperationsController())
+
+    let api = app.grouped("api", "v1").grouped(BearerAuthenticator())
+    try api.register(collection: AuthAPIController())
+    try api.register(collection: DirectoryAPIController())
+
+    let pages = app.grouped(SessionAuthenticator(), CSRFMiddleware(), FlashMiddleware())
+    try pages.register(collection: HomeController())
+    try pages.register(collection: AuthController())
+    try pages.register(collection: AdminController())
+}

@@ -1,0 +1,64 @@
+/// Why one input field was refused. The codes are stable; the texts (Russian for people, English for
+/// the API) live in the app's strings table.
+public enum FieldErrorCode: String, Sendable, Codable, Hashable {
+    case required
+    case tooLong
+    case invalidEmail
+    case invalidPhone
+    case invalidName
+    case passwordTooShort
+    case passwordTooLong
+    case passwordNeedsLetterAndDigit
+    case passwordTooCommon
+    case passwordContainsLogin
+    case passwordMismatch
+    case consentRequired
+    case emailTaken
+    case phoneTaken
+    case emailOrPhoneRequired
+    case invalidValue
+    case notFound
+    case cycle
+    case taken
+    case invalidINN
+    case invalidParent
+}
+
+public struct FieldError: Sendable, Hashable, Codable {
+    public var field: String
+    public var code: FieldErrorCode
+
+    public init(_ field: String, _ code: FieldErrorCode) {
+        self.field = field
+        self.code = code
+    }
+}
+
+/// Input that failed validation, field by field. Nothing is saved when this is thrown.
+public struct ValidationFailure: Error, Sendable, Hashable {
+    public var errors: [FieldError]
+
+    public init(_ errors: [FieldError]) { self.errors = errors }
+
+    /// True when every error is a uniqueness clash (the API answers 409 rather than 422 then).
+    public var isConflictOnly: Bool {
+        !errors.isEmpty && errors.allSatisfy { $0.code == .emailTaken || $0.code == .phoneTaken }
+    }
+}
+
+/// Collects field errors while a form is checked, so the person sees all of them at once.
+public struct FieldErrors: Sendable {
+    public private(set) var errors: [FieldError] = []
+
+    public init() {}
+
+    public mutating func add(_ field: String, _ code: FieldErrorCode) {
+        errors.append(FieldError(field, code))
+    }
+
+    public func has(_ field: String) -> Bool { errors.contains { $0.field == field } }
+
+    public func throwIfAny() throws(ValidationFailure) {
+        if !errors.isEmpty { throw ValidationFailure(errors) }
+    }
+}

@@ -1,0 +1,193 @@
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import App
+@testable import Domain
+
+@Suite("Sign-in, sessions and tokens", .serialized)
+struct SignInTests {
+    @Test func demoAccountsSignInThroughTheForm() async throws {
+        try await withApp(demo: true) { app in
+            for account in DemoData.accounts {
+                let browser = try Browser(app)
+                try await browser.signIn(account.email)
+                let page = try await browser.get("/account")
+                #expect(page.status == .ok)
+                #expect(page.body.string.contains("\(account.surname) \(account.name)"))
+            }
+        }
+    }
+
+    @Test func sessionCookieIsHttpOnlyAndLax() async throws {
+        try await withApp(demo: true) { app in
+            let browser = try Browser(app)
+            let response = try await browser.post("/login", form: [("login", "admin@consumerdesk.test"), ("password", "demo2026")])
+            let cookie = try #require(response.headers[.setCookie].first { $0.hasPrefix("cd_session=") })
+            #expect(cookie.contains("HttpOnly"))
+            #expect(cookie.contains("SameSite=Lax"))
+            #expect(response.location == "/account")
+        }
+    }
+
+    @Test func formsWithoutTheCSRFValueAreRefused() async throws {
+        try await withApp(demo: true) { app in
+            let browser = try Browser(app)
+            let response = try await browser.post(
+                "/login", form: [("login", "admin@consumerdesk.test"), ("password", "demo2026")], csrf: "forged")
+            #expect(response.status == .forbidden)
+            #expect(response.body.string.contains("Форма устарела"))
+            #expect(try await SessionRow.query(on: app.db).count() == 0)
+        }
+    }
+
+    @Test func onlyLocalNextPathsAreFollowed() async throws {
+        try await withApp(demo: true) { app in
+            let browser = try Browser(app)
+            let evil = try await browser.post(
+                "/login", form: [("login", "admin@consumerdesk.test"), ("password", "demo2026"), ("next", "//evil.example/")])
+            #expect(evil.location == "/account")
+            let good = try await Browser(app).post(
+                "/login", form: [("login", "admin@consumerdesk.test"), ("password", "demo2026"), ("next", "/admin/organisations")])
+            #expect(good.location == "/admin/organisations")
+        }
+    }
+
+    @Test func sixthWrongPasswordIsThrottledOnTheFormAndTheAPI() async throws {
+        try await withApp(demo: true) { app in
+            let browser = try Browser(app)
+            for _ in 1...5 {
+                let response = try await browser.post("/login", form: [("login", "executor@consumerdesk.test"), ("password", "wrong-1")])
+                #expect(response.status == .unauthorized)
+                #expect(response.body.string.contains("Неверный логин или пароль."))
+            }
+            let sixth = try await browser.post("/login", form: [("login", "executor@consumerdesk.test"), ("password", "demo2026")])
+            #expect(sixth.status == .tooManyRequests)
+            #expect(Int(sixth.headers.first(name: .retryAfter) ?? "") ?? 0 > 0)
+            #expect(sixth.body.string.contains("Слишком много неудачных попыток"))
+
+            let api = try await API(app).send(
+                .POST, "/api/v1/auth/token", json: ["login": "executor@consumerdesk.test", "password": "demo2026"])
+            #expect(api.status == .tooManyRequests)
+            #expect(api.headers.first(name: .retryAfter) != nil)
+            #expect(try api.content.decode(APIErrorBody.self).reason.contains("Too many failed sign-in attempts"))
+
+            // Other accounts are unaffected, and the lock lifts when the window has passed.
+            try await Browser(app).signIn("manager@consumerdesk.test")
+            let later = Date().addingTimeInterval(16 * 60)
+            app.clock = AppClock { later }
+            try await Browser(app).signIn("executor@consumerdesk.test")
+        }
+    }
+
+    @Test func oneAddressCannotSweepManyAccounts() async throws {
+        try await withApp(demo: true, configure: { $0.trustForwardedFor = true }) { app in
+            let api = try API(app)
+            let headers: HTTPHeaders = ["X-Forwarded-For": "203.0.113.7"]
+            for index in 0..<SignInThrottle.perAddress.limit {
+                let response = try await api.send(
+                    .POST, "/api/v1/auth/token", json: ["login": "nobody\(index)@example.test", "password": "x"], headers: headers)
+                #expect(response.status == .unauthorized)
+            }
+            let blocked = try await api.send(
+                .POST, "/api/v1/auth/token", json: ["login": "admin@consumerdesk.test", "password": "demo2026"], headers: headers)
+            #expect(blocked.status == .tooManyRequests)
+            let elsewhere = try await api.send(
+                .POST, "/api/v1/auth/token", json: ["login": "admin@consumerdesk.test", "password": "demo2026"],
+                headers: ["X-Forwarded-For": "198.51.100.1"])
+            #expect(elsewhere.status == .ok)
+        }
+    }
+
+    @Test func withoutSessionPagesRedirectToSignInAndTheAPIAnswers401() async throws {
+        try await withApp(demo: true) { app in
+            let page = try await Browser(app).get("/admin/organisations")
+            #expect(page.status == .seeOther)
+            #expect(page.location == "/login?next=%2Fadmin%2Forganisations")
+            let api = try await API(app).send(.GET, "/api/v1/me")
+            #expect(api.status == .unauthorized)
+            #expect(try api.content.decode(APIErrorBody.self).reason == "Authentication required")
+            let forged = try await API(app, token: "not-a-token").send(.GET, "/api/v1/organisations")
+            #expect(forged.status == .unauthorized)
+        }
+    }
+
+    @Test func tokensExpireAndCanBeRevoked() async throws {
+        try await withApp(demo: true) { app in
+            let api = try await API.signedIn(app, "coordinator@consumerdesk.test")
+            let me = try await api.send(.GET, "/api/v1/me")
+            #expect(me.status == .ok)
+            #expect(try me.content.decode(UserDTO.self).email == "coordinator@consumerdesk.test")
+            #expect(try await APIToken.query(on: app.db).first()?.tokenHash != api.token, "only the hash is stored")
+
+            #expect(try await api.send(.DELETE, "/api/v1/auth/token").status == .noContent)
+            #expect(try await api.send(.GET, "/api/v1/me").status == .unauthorized)
+
+            let second = try await API.signedIn(app, "coordinator@consumerdesk.test")
+            let later = Date().addingTimeInterval(app.config.tokenLifetime + 60)
+            app.clock = AppClock { later }
+            #expect(try await second.send(.GET, "/api/v1/me").status == .unauthorized)
+        }
+    }
+
+    @Test func wrongPasswordOnTheAPIIs401WithReason() async throws {
+        try await withApp(demo: true) { app in
+            let response = try await API(app).send(
+                .POST, "/api/v1/auth/token", json: ["login": "admin@consumerdesk.test", "password": "nope"])
+            #expect(response.status == .unauthorized)
+            #expect(try response.content.decode(APIErrorBody.self).reason == "Invalid login or password")
+            let missing = try await API(app).send(.POST, "/api/v1/auth/token", json: ["login": ""])
+            #expect(missing.status == .unprocessableEntity)
+            #expect(Set(try missing.content.decode(APIErrorBody.self).fields?.map(\.field) ?? []) == ["login", "password"])
+        }
+    }
+}
+
+@Suite("Sessions survive a restart", .serialized)
+struct RestartTests {
+    /// Two application instances over one database, as after a restart: the cookie and the token
+    /// issued by the first work with the second.
+    @Test func sessionAndTokenWorkAfterRestart() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("cd-restart-\(UUID()).sqlite").path
+        let schema = "t_restart_" + UUID().uuidString.prefix(8).lowercased()
+        func make() -> AppConfig {
+            var config: AppConfig
+            if let url = TestDatabase.postgresURL {
+                config = .testing(database: .postgres(url: url))
+                config.postgresSearchPath = [schema]
+            } else {
+                config = .testing(database: .sqliteFile(path: file))
+            }
+            config.workingDirectory = packageRoot
+            config.demo = true
+            return config
+        }
+        var cookies: [String: String] = [:]
+        var token = ""
+        do {
+            let first = try await Application.make(.testing)
+            try await App.configure(first, make())
+            let browser = try Browser(first)
+            try await browser.signIn("curator@consumerdesk.test")
+            cookies = browser.cookies
+            token = try #require(try await API.signedIn(first, "curator@consumerdesk.test").token)
+            try await first.asyncShutdown()
+        }
+        let second = try await Application.make(.testing)
+        try await App.configure(second, make())
+        let browser = try Browser(second)
+        browser.cookies = cookies
+        let page = try await browser.get("/account")
+        #expect(page.status == .ok)
+        #expect(page.body.string.contains("Смирнова Наталья"))
+        #expect(try await API(second, token: token).send(.GET, "/api/v1/me").status == .ok)
+        if TestDatabase.postgresURL != nil, let sql = second.db as? any SQLDatabase {
+            try await sql.raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run()
+        }
+        try await second.asyncShutdown()
+        try? FileManager.default.removeItem(atPath: file)
+    }
+}
