@@ -86,6 +86,8 @@ struct DirectoryAPIController: RouteCollection {
         routes.patch("organisations", ":id", use: updateOrganisation)
         routes.get("organisations", ":id", "staff", use: listStaff)
         routes.get("territories", use: listTerritories)
+        routes.post("territories", use: createTerritory)
+        routes.patch("territories", ":id", use: updateTerritory)
         routes.get("spheres", use: listSpheres)
         routes.post("staff", use: createStaff)
         routes.get("users", ":id", use: showUser)
@@ -146,6 +148,28 @@ struct DirectoryAPIController: RouteCollection {
     func listTerritories(request: Request) async throws -> [TerritoryDTO] {
         try await request.authorizeDirectory()
         return try await OrganisationQueries.territories(on: request.db).map(TerritoryDTO.init)
+    }
+
+    @Sendable
+    func createTerritory(request: Request) async throws -> Response {
+        _ = try request.requireUser()
+        let territory = try await TerritoryService.save(
+            try request.content.decode(TerritoryInput.self), existing: nil, on: request)
+        return try await TerritoryDTO(territory).encodeResponse(status: .created, for: request)
+    }
+
+    @Sendable
+    func updateTerritory(request: Request) async throws -> TerritoryDTO {
+        _ = try request.requireUser()
+        guard let existing = try await Territory.find(try request.uuidParameter("id"), on: request.db) else {
+            throw AppError.notFound
+        }
+        var input = try request.content.decode(TerritoryInput.self)
+        input.code = input.code ?? existing.code
+        input.name = input.name ?? existing.name
+        input.kind = input.kind ?? existing.kind.rawValue
+        input.parentId = input.parentId ?? existing.$parent.id?.uuidString
+        return try TerritoryDTO(try await TerritoryService.save(input, existing: existing, on: request))
     }
 
     @Sendable

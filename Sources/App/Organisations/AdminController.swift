@@ -15,6 +15,10 @@ struct AdminController: RouteCollection {
         admin.post("organisations", ":id", use: update)
         admin.get("organisations", ":id", "staff", "new", use: newStaffForm)
         admin.post("organisations", ":id", "staff", use: createStaff)
+        admin.get("territories", use: territories)
+        admin.post("territories", use: createTerritory)
+        admin.get("territories", ":id", use: territories)
+        admin.post("territories", ":id", use: updateTerritory)
         admin.get("users", ":id", use: showUser)
         admin.post("users", ":id", "grants", use: addGrant)
         admin.post("users", ":id", "grants", ":grantId", "delete", use: removeGrant)
@@ -76,6 +80,31 @@ struct AdminController: RouteCollection {
         var canManageStaff: Bool
         var staff: [StaffRow]
         var hasErrors: Bool
+        var hasStaff: Bool { !staff.isEmpty }
+
+        enum CodingKeys: String, CodingKey {
+            case layout, id, values, errors, kinds, parents, territories, spheres, isActive, canEdit, canViewStaff,
+                canManageStaff, staff, hasErrors, hasStaff
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(layout, forKey: .layout)
+            try container.encodeIfPresent(id, forKey: .id)
+            try container.encode(values, forKey: .values)
+            try container.encode(errors, forKey: .errors)
+            try container.encode(kinds, forKey: .kinds)
+            try container.encode(parents, forKey: .parents)
+            try container.encode(territories, forKey: .territories)
+            try container.encode(spheres, forKey: .spheres)
+            try container.encode(isActive, forKey: .isActive)
+            try container.encode(canEdit, forKey: .canEdit)
+            try container.encode(canViewStaff, forKey: .canViewStaff)
+            try container.encode(canManageStaff, forKey: .canManageStaff)
+            try container.encode(staff, forKey: .staff)
+            try container.encode(hasErrors, forKey: .hasErrors)
+            try container.encode(hasStaff, forKey: .hasStaff)
+        }
     }
 
     struct StaffRow: Encodable {
@@ -115,7 +144,7 @@ struct AdminController: RouteCollection {
         let selectedTerritories = Set(input?.territoryIds ?? organisation?.territories.compactMap { $0.id?.uuidString } ?? [])
         let territories = try await OrganisationQueries.territories(on: request.db).map {
             Choice(
-                value: $0.id?.uuidString ?? "", label: "\($0.name) (\(Strings.title($0.kind).lowercased()))",
+                value: $0.id?.uuidString ?? "", label: "\($0.name) (\(Strings.title($0.kind)))",
                 selected: selectedTerritories.contains($0.id?.uuidString ?? ""))
         }
         let selectedSpheres = Set(input?.sphereCodes ?? organisation?.spheres.map(\.code) ?? [])
@@ -265,6 +294,106 @@ struct AdminController: RouteCollection {
         } catch let failure as ValidationFailure {
             return try await request.render(
                 "admin/staff-new", try await staffForm(request, organisation: organisation, input: input, failure: failure),
+                status: .unprocessableEntity)
+        }
+    }
+
+    // MARK: Territories
+
+    struct TerritoriesPage: Encodable {
+        struct Row: Encodable {
+            var id: UUID
+            var code: String
+            var name: String
+            var kind: String
+            var parent: String?
+        }
+
+        var layout: Layout
+        var rows: [Row]
+        var editing: UUID?
+        var values: [String: String]
+        var errors: [String: String]
+        var kinds: [Choice]
+        var parents: [Choice]
+        var canEdit: Bool
+        var hasErrors: Bool
+    }
+
+    private func territoriesPage(
+        _ request: Request, editing: Territory?, input: TerritoryInput?, failure: ValidationFailure?
+    ) async throws -> TerritoriesPage {
+        try await request.authorizeDirectory()
+        let all = try await OrganisationQueries.territories(on: request.db)
+        let names = Dictionary(uniqueKeysWithValues: all.compactMap { item in item.id.map { ($0, item.name) } })
+        let rows = try all.map {
+            TerritoriesPage.Row(
+                id: try $0.requireID(), code: $0.code, name: $0.name, kind: Strings.title($0.kind),
+                parent: $0.$parent.id.flatMap { names[$0] })
+        }
+        let kindValue = input?.kind ?? editing?.kind.rawValue ?? TerritoryKind.settlement.rawValue
+        let parentValue = input?.parentId ?? editing?.$parent.id?.uuidString ?? ""
+        var parents = [Choice(value: "", label: "— нет —", selected: parentValue.isEmpty)]
+        for territory in all where territory.kind != .settlement && territory.id != editing?.id {
+            let value = territory.id?.uuidString ?? ""
+            parents.append(Choice(value: value, label: territory.name, selected: value == parentValue))
+        }
+        return TerritoriesPage(
+            layout: await Layout.make(for: request, title: "Территории"), rows: rows, editing: editing?.id,
+            values: [
+                "code": input?.code ?? editing?.code ?? "", "name": input?.name ?? editing?.name ?? "",
+            ],
+            errors: failure.map(FormErrors.russian) ?? [:],
+            kinds: TerritoryKind.allCases.map {
+                Choice(value: $0.rawValue, label: Strings.title($0), selected: $0.rawValue == kindValue)
+            },
+            parents: parents, canEdit: try await request.permits(.manageReferenceData, in: .platform),
+            hasErrors: failure != nil)
+    }
+
+    /// The list of territories with a form: empty for a new one, or filled for `/admin/territories/:id`.
+    @Sendable
+    func territories(request: Request) async throws -> Response {
+        _ = try request.requireUser()
+        var editing: Territory?
+        if request.parameters.get("id") != nil {
+            guard let found = try await Territory.find(try request.uuidParameter("id"), on: request.db) else {
+                throw AppError.notFound
+            }
+            editing = found
+        }
+        return try await request.render(
+            "admin/territories", try await territoriesPage(request, editing: editing, input: nil, failure: nil))
+    }
+
+    @Sendable
+    func createTerritory(request: Request) async throws -> Response {
+        _ = try request.requireUser()
+        let input = try request.content.decode(TerritoryInput.self)
+        do {
+            _ = try await TerritoryService.save(input, existing: nil, on: request)
+            return request.seeOther("/admin/territories", flash: Strings.saved)
+        } catch let failure as ValidationFailure {
+            return try await request.render(
+                "admin/territories", try await territoriesPage(request, editing: nil, input: input, failure: failure),
+                status: .unprocessableEntity)
+        }
+    }
+
+    @Sendable
+    func updateTerritory(request: Request) async throws -> Response {
+        _ = try request.requireUser()
+        guard let existing = try await Territory.find(try request.uuidParameter("id"), on: request.db) else {
+            throw AppError.notFound
+        }
+        let input = try request.content.decode(TerritoryInput.self)
+        do {
+            _ = try await TerritoryService.save(input, existing: existing, on: request)
+            return request.seeOther("/admin/territories", flash: Strings.saved)
+        } catch let failure as ValidationFailure {
+            return try await request.render(
+                "admin/territories",
+                try await territoriesPage(request, editing: existing, input: input, failure: failure),
                 status: .unprocessableEntity)
         }
     }

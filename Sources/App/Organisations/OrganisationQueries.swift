@@ -67,8 +67,12 @@ enum OrganisationQueries {
         return result
     }
 
+    /// The region first, then urban okrugs, districts and settlements, each by name.
     static func territories(on db: any Database) async throws -> [Territory] {
-        try await Territory.query(on: db).sort(\.$kind).sort(\.$name).all()
+        let order = Dictionary(uniqueKeysWithValues: TerritoryKind.allCases.enumerated().map { ($1, $0) })
+        return try await Territory.query(on: db).all().sorted {
+            (order[$0.kind] ?? 0, $0.name) < (order[$1.kind] ?? 0, $1.name)
+        }
     }
 
     static func spheres(on db: any Database) async throws -> [Sphere] {

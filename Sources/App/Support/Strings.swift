@@ -81,10 +81,10 @@ enum Strings {
 
     static func title(_ kind: TerritoryKind) -> String {
         switch kind {
-        case .region: "Субъект РФ"
-        case .urbanOkrug: "Городской округ"
-        case .municipalDistrict: "Муниципальный район"
-        case .settlement: "Поселение"
+        case .region: "субъект РФ"
+        case .urbanOkrug: "городской округ"
+        case .municipalDistrict: "муниципальный район"
+        case .settlement: "поселение"
         }
     }
 
