@@ -30,6 +30,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     // Middleware order: observation outermost so it sees every response, errors mapped next.
     app.middleware = Middlewares()
     app.middleware.use(RequestObservationMiddleware(metrics: app.metrics))
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
     app.middleware.use(AppErrorMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
 
@@ -55,6 +56,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
         let worker = MailWorker(app: app, transport: transport, from: config.mailFrom)
         app.mailWorker = worker
         app.lifecycle.use(MailWorkerLifecycle(worker: worker))
+        app.lifecycle.use(HousekeepingLifecycle())
     }
 
     try routes(app)

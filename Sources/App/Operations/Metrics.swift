@@ -114,6 +114,10 @@ struct OperationsController: RouteCollection {
 
     @Sendable
     func metrics(request: Request) async throws -> Response {
+        if let expected = request.application.config.metricsToken {
+            let given = request.headers.bearerAuthorization?.token ?? ""
+            guard Secrets.constantTimeEquals(given, expected) else { throw AppError.unauthenticated }
+        }
         let text = try await request.application.metrics.render(on: request.db)
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])

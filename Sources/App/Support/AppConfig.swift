@@ -34,6 +34,8 @@ public struct AppConfig: Sendable {
     public var workingDirectory: String?
     /// bcrypt work factor; tests lower it to keep hashing fast (still real bcrypt).
     public var bcryptCost: Int = 12
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    public var metricsToken: String?
     /// PostgreSQL schema search path (tests run each app in its own schema).
     public var postgresSearchPath: [String]?
 
@@ -96,6 +98,7 @@ public struct AppConfig: Sendable {
             config.trustForwardedFor = try bool("TRUST_FORWARDED_FOR", value)
         }
         config.workingDirectory = env["WORKDIR"]?.nonEmpty
+        config.metricsToken = env["METRICS_TOKEN"]?.nonEmpty
         if let schema = env["DATABASE_SCHEMA"]?.nonEmpty { config.postgresSearchPath = [schema] }
         if let value = env["BCRYPT_COST"]?.nonEmpty {
             guard let cost = Int(value), (4...31).contains(cost) else { throw ConfigError.invalid("BCRYPT_COST", value) }

@@ -191,3 +191,21 @@ struct RestartTests {
         try? FileManager.default.removeItem(atPath: file)
     }
 }
+
+@Suite("Housekeeping", .serialized)
+struct HousekeepingTests {
+    @Test func removesExpiredSessionsAndOldFailuresButKeepsLiveOnes() async throws {
+        try await withApp(demo: true) { app in
+            try await Browser(app).signIn("admin@consumerdesk.test")
+            _ = try await Browser(app).post("/login", form: [("login", "admin@consumerdesk.test"), ("password", "wrong")])
+            #expect(try await Housekeeping.run(on: app.db, now: Date()) == Housekeeping.Report())
+            #expect(try await SessionRow.query(on: app.db).count() == 1)
+
+            let later = Date().addingTimeInterval(2 * 24 * 3600)
+            let report = try await Housekeeping.run(on: app.db, now: later)
+            #expect(report.sessions == 1)
+            #expect(report.failures == 2, "one for the account, one for the address")
+            #expect(try await SessionRow.query(on: app.db).count() == 0)
+        }
+    }
+}

@@ -34,6 +34,16 @@ struct OperationsTests {
         }
     }
 
+    @Test func metricsCanBeClosedWithAToken() async throws {
+        try await withApp(configure: { $0.metricsToken = "scrape-secret" }) { app in
+            let tester = try app.testing()
+            #expect(try await tester.sendRequest(.GET, "/metrics").status == .unauthorized)
+            var headers = HTTPHeaders()
+            headers.bearerAuthorization = BearerAuthorization(token: "scrape-secret")
+            #expect(try await tester.sendRequest(.GET, "/metrics", headers: headers).status == .ok)
+        }
+    }
+
     @Test func requestIdIsReturnedAndAcceptedFromAProxy() async throws {
         try await withApp { app in
             let tester = try app.testing()

@@ -1,0 +1,64 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// Deletes rows that no longer mean anything: expired sessions, long-expired or revoked tokens,
+/// stale confirmation links and sign-in failures outside every throttle window. Keeps the tables
+/// that are read on every request small.
+enum Housekeeping {
+    static let keepExpiredTokens: TimeInterval = 30 * 24 * 3600
+
+    struct Report: Equatable {
+        var sessions = 0
+        var tokens = 0
+        var confirmations = 0
+        var failures = 0
+    }
+
+    @discardableResult
+    static func run(on db: any Database, now: Date) async throws -> Report {
+        var report = Report()
+        let horizon = now.addingTimeInterval(-keepExpiredTokens)
+        report.sessions = try await SessionRow.query(on: db).filter(\.$expiresAt < now).count()
+        try await SessionRow.query(on: db).filter(\.$expiresAt < now).delete()
+        let oldTokens = APIToken.query(on: db).group(.or) { group in
+            group.filter(\.$expiresAt < horizon).filter(\.$revokedAt < horizon)
+        }
+        report.tokens = try await oldTokens.count()
+        try await APIToken.query(on: db).group(.or) { group in
+            group.filter(\.$expiresAt < horizon).filter(\.$revokedAt < horizon)
+        }.delete()
+        report.confirmations = try await EmailConfirmation.query(on: db).filter(\.$expiresAt < horizon).count()
+        try await EmailConfirmation.query(on: db).filter(\.$expiresAt < horizon).delete()
+        let failureHorizon = now.addingTimeInterval(-24 * 3600)
+        report.failures = try await SignInFailure.query(on: db).filter(\.$at < failureHorizon).count()
+        try await SignInFailure.query(on: db).filter(\.$at < failureHorizon).delete()
+        return report
+    }
+}
+
+/// Runs housekeeping every ten minutes in the serving process.
+final class HousekeepingLifecycle: LifecycleHandler, @unchecked Sendable {
+    private var task: Task<Void, Never>?
+
+    func didBootAsync(_ application: Application) async throws {
+        task = Task {
+            while !Task.isCancelled {
+                do {
+                    let report = try await Housekeeping.run(on: application.db, now: application.clock.now())
+                    if report != Housekeeping.Report() {
+                        application.logger.info("Housekeeping removed \(report)")
+                    }
+                } catch {
+                    application.logger.error("Housekeeping failed: \(String(reflecting: error))")
+                }
+                try? await Task.sleep(for: .seconds(600))
+            }
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        task?.cancel()
+        await task?.value
+    }
+}
