@@ -65,13 +65,34 @@ struct PolicyTests {
 
     @Test func rolesAreAssignedOnlyWithinReach() {
         let admin = actor(Grant(role: .admin, organisationID: departmentA))
-        #expect(Policy.mayAssign(Grant(role: .executor, organisationID: subDepartment), actor: admin, tree: tree))
-        #expect(!Policy.mayAssign(Grant(role: .executor, organisationID: departmentB), actor: admin, tree: tree))
-        #expect(!Policy.mayAssign(Grant(role: .admin, organisationID: nil), actor: admin, tree: tree))
-        #expect(!Policy.mayAssign(Grant(role: .citizen, organisationID: departmentA), actor: admin, tree: tree))
+        let colleague = [Grant(role: .operator, organisationID: departmentA)]
+        #expect(Policy.mayAssign(Grant(role: .executor, organisationID: subDepartment), to: colleague, actor: admin, tree: tree))
+        #expect(!Policy.mayAssign(Grant(role: .executor, organisationID: departmentB), to: colleague, actor: admin, tree: tree))
+        #expect(!Policy.mayAssign(Grant(role: .admin, organisationID: nil), to: colleague, actor: admin, tree: tree))
+        #expect(!Policy.mayAssign(Grant(role: .citizen, organisationID: departmentA), to: colleague, actor: admin, tree: tree))
         let root = actor(Grant(role: .admin, organisationID: nil))
-        #expect(Policy.mayAssign(Grant(role: .curator, organisationID: nil), actor: root, tree: tree))
-        #expect(!Policy.mayAssign(Grant(role: .executor, organisationID: nil), actor: root, tree: tree))
+        #expect(Policy.mayAssign(Grant(role: .curator, organisationID: nil), to: [], actor: root, tree: tree))
+        #expect(!Policy.mayAssign(Grant(role: .executor, organisationID: nil), to: [], actor: root, tree: tree))
+    }
+
+    @Test func organisationAdminCannotPullOutsidersIntoTheirOrganisation() {
+        let admin = actor(Grant(role: .admin, organisationID: departmentA))
+        let grant = Grant(role: .executor, organisationID: departmentA)
+        let citizen = [Grant(role: .citizen, organisationID: nil)]
+        let elsewhere = [Grant(role: .executor, organisationID: municipality)]
+        #expect(!Policy.mayAssign(grant, to: citizen, actor: admin, tree: tree))
+        #expect(!Policy.mayAssign(grant, to: elsewhere, actor: admin, tree: tree))
+        #expect(!Policy.mayAssign(grant, to: [], actor: admin, tree: tree))
+        #expect(Policy.mayAssign(grant, to: citizen, actor: actor(Grant(role: .admin, organisationID: nil)), tree: tree))
+    }
+
+    @Test func rolesInADeactivatedOrganisationGrantNothing() {
+        let closed = OrganisationTree(
+            parents: [(office, nil), (departmentA, office)], inactive: [departmentA])
+        let admin = actor(Grant(role: .admin, organisationID: departmentA))
+        #expect(!Policy.permits(admin, .manageStaff, in: .organisation(departmentA), tree: closed))
+        let regional = actor(Grant(role: .admin, organisationID: office))
+        #expect(Policy.permits(regional, .manageStaff, in: .organisation(departmentA), tree: closed))
     }
 
     @Test func treeRefusesCyclesAndListsDescendants() {

@@ -101,9 +101,9 @@ enum StaffService {
         guard actor.userID != userID else { throw AppError.forbidden }
         let grants = try await RoleGrant.query(on: request.db).filter(\.$user.$id == userID).all()
         let tree = try await OrganisationQueries.tree(on: request.db)
-        let scopes: [Scope] = grants.map { $0.$organisation.id.map { .organisation($0) } ?? .platform }
-        let allowed = !scopes.isEmpty && scopes.allSatisfy { Policy.permits(actor, .manageStaff, in: $0, tree: tree) }
-        guard allowed else { throw AppError.forbidden }
+        guard StaffService.mayBlock(actor: actor, target: userID, grants: grants.map(\.grant), tree: tree) else {
+            throw AppError.forbidden
+        }
         try await request.db.transaction { db in
             user.isActive = active
             try await user.update(on: db)
@@ -112,6 +112,16 @@ enum StaffService {
                 try await APIToken.query(on: db).filter(\.$user.$id == userID).filter(\.$revokedAt == nil)
                     .set(\.$revokedAt, to: request.now).update()
             }
+        }
+    }
+
+    /// An admin who reaches every organisation the person works in; a person with no roles at all
+    /// only by a platform admin. Nobody blocks themselves.
+    static func mayBlock(actor: Actor, target: UUID, grants: [Grant], tree: OrganisationTree) -> Bool {
+        guard actor.userID != target else { return false }
+        if grants.isEmpty { return Policy.isPlatformAdmin(actor) }
+        return grants.allSatisfy { grant in
+            Policy.permits(actor, .manageStaff, in: grant.organisationID.map { .organisation($0) } ?? .platform, tree: tree)
         }
     }
 
@@ -131,8 +141,9 @@ enum StaffService {
         }
         let actor = try await request.requireActor()
         let tree = try await OrganisationQueries.tree(on: request.db)
-        guard Policy.mayAssign(grant, actor: actor, tree: tree) else { throw AppError.forbidden }
         let userID = try user.requireID()
+        let current = try await RoleGrant.query(on: request.db).filter(\.$user.$id == userID).all().map(\.grant)
+        guard Policy.mayAssign(grant, to: current, actor: actor, tree: tree) else { throw AppError.forbidden }
         var existing = RoleGrant.query(on: request.db).filter(\.$user.$id == userID).filter(\.$role == grant.role)
         existing = organisationID.map { existing.filter(\.$organisation.$id == $0) } ?? existing.filter(\.$organisation.$id == nil)
         if let found = try await existing.first() { return found }
@@ -147,7 +158,8 @@ enum StaffService {
         else { throw AppError.notFound }
         let actor = try await request.requireActor()
         let tree = try await OrganisationQueries.tree(on: request.db)
-        guard Policy.mayAssign(row.grant, actor: actor, tree: tree) else { throw AppError.forbidden }
+        let current = try await RoleGrant.query(on: request.db).filter(\.$user.$id == user.requireID()).all().map(\.grant)
+        guard Policy.mayAssign(row.grant, to: current, actor: actor, tree: tree) else { throw AppError.forbidden }
         // An admin cannot remove their own last admin grant and lock everyone out by accident.
         if actor.userID == (try user.requireID()), row.role == .admin,
             actor.grants.filter({ $0.role == .admin }).count == 1

@@ -429,26 +429,26 @@ struct AdminController: RouteCollection {
         let tree = try await OrganisationQueries.tree(on: request.db)
         let grants = try await RoleGrant.query(on: request.db)
             .filter(\.$user.$id == user.requireID()).with(\.$organisation).all()
+        let current = grants.map(\.grant)
         let rows = try grants.sorted { $0.role < $1.role }.map {
             UserPage.GrantRow(
                 id: try $0.requireID(), role: Strings.title($0.role),
                 organisation: $0.organisation?.name ?? "вся платформа",
-                canRevoke: Policy.mayAssign($0.grant, actor: actor, tree: tree))
+                canRevoke: Policy.mayAssign($0.grant, to: current, actor: actor, tree: tree))
         }
         let all = try await OrganisationQueries.directory(on: request.db)
         let depths = OrganisationQueries.depths(all)
         var organisations: [Choice] = []
-        if actor.grants.contains(where: { $0.role == .admin && $0.organisationID == nil }) {
+        if Policy.isPlatformAdmin(actor) {
             organisations.append(Choice(value: "", label: "— вся платформа —", selected: false))
         }
         for organisation in all {
-            guard let id = organisation.id, Policy.permits(actor, .manageStaff, in: .organisation(id), tree: tree)
+            guard let id = organisation.id,
+                Policy.mayAssign(Grant(role: .executor, organisationID: id), to: current, actor: actor, tree: tree)
             else { continue }
             organisations.append(Choice(value: id.uuidString, label: organisation.name, selected: false, depth: depths[id] ?? 0))
         }
-        let scopes: [Scope] = grants.map { $0.$organisation.id.map { .organisation($0) } ?? .platform }
-        let canBlock = actor.userID != user.id && !scopes.isEmpty
-            && scopes.allSatisfy { Policy.permits(actor, .manageStaff, in: $0, tree: tree) }
+        let canBlock = StaffService.mayBlock(actor: actor, target: try user.requireID(), grants: current, tree: tree)
         return UserPage(
             layout: await Layout.make(for: request, title: user.personName.full), id: try user.requireID(),
             fullName: user.personName.full, email: user.email, phone: user.phone,

@@ -7,8 +7,10 @@ enum OrganisationQueries {
     /// The parent links of every organisation. The table holds hundreds of rows at most, so reading
     /// two columns per authorised request stays well under a millisecond.
     static func tree(on db: any Database) async throws -> OrganisationTree {
-        let rows = try await Organisation.query(on: db).field(\.$id).field(\.$parent.$id).all()
-        return OrganisationTree(parents: rows.compactMap { row in row.id.map { ($0, row.$parent.id) } })
+        let rows = try await Organisation.query(on: db).field(\.$id).field(\.$parent.$id).field(\.$isActive).all()
+        return OrganisationTree(
+            parents: rows.compactMap { row in row.id.map { ($0, row.$parent.id) } },
+            inactive: Set(rows.filter { !$0.isActive }.compactMap(\.id)))
     }
 
     static func kinds(on db: any Database) async throws -> [OrganisationID: OrganisationKind] {

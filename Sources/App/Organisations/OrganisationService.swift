@@ -47,7 +47,11 @@ enum OrganisationService {
 
         var valid: ValidOrganisation?
         do {
-            valid = try OrganisationRules.validate(draft, id: existing?.id, tree: tree, kindOf: { kinds[$0] })
+            let childKinds = existing?.id.map { id in
+                kinds.filter { tree.parent(of: $0.key) == id }.map(\.value)
+            } ?? []
+            valid = try OrganisationRules.validate(
+                draft, id: existing?.id, tree: tree, kindOf: { kinds[$0] }, childKinds: childKinds)
         } catch {
             for item in error.errors { errors.add(item.field, item.code) }
         }

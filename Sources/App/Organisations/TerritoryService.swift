@@ -20,7 +20,12 @@ enum TerritoryService {
             parentID = UUID(uuidString: raw)
             let parent = try await parentID.asyncFlatMap { try await Territory.find($0, on: db) }
             parentKind = .some(parent?.kind)
-            if let parentID, let existingID = existing?.id, parentID == existingID { parentKind = .some(nil) }
+            if let parentID, let existingID = existing?.id,
+                try await lineage(of: parentID, on: db).contains(existingID)
+            {
+                // The new parent lies inside this territory: that would be a loop.
+                throw ValidationFailure([FieldError("parentId", .cycle)])
+            }
         }
         var errors = FieldErrors()
         var valid: ValidTerritory?
@@ -44,6 +49,21 @@ enum TerritoryService {
         territory.$parent.id = parentID
         try await territory.save(on: db)
         return territory
+    }
+}
+
+extension TerritoryService {
+    /// The territory and its ancestors. Territories number in the hundreds, so one read suffices.
+    static func lineage(of id: UUID, on db: any Database) async throws -> [UUID] {
+        let parents = try await Territory.query(on: db).field(\.$id).field(\.$parent.$id).all()
+        let parentOf = Dictionary(uniqueKeysWithValues: parents.compactMap { row in row.id.map { ($0, row.$parent.id) } })
+        var result = [id]
+        var current = id
+        while let next = parentOf[current] ?? nil, !result.contains(next) {
+            result.append(next)
+            current = next
+        }
+        return result
     }
 }
 

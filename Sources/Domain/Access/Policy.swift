@@ -68,6 +68,8 @@ public enum Policy {
                 // Platform-wide grants only exist for roles that may hold them.
                 return grant.role.mayBePlatformWide
             }
+            // A deactivated organisation's staff keep their accounts but act for it no longer.
+            if tree.inactive.contains(grantOrg) { return false }
             switch scope {
             case .platform:
                 return false
@@ -86,14 +88,29 @@ public enum Policy {
         return actor.grants.contains { allowed[$0.role] != nil }
     }
 
-    /// May the actor grant `grant` to someone? Only an admin whose reach covers the grant's organisation;
-    /// platform-wide grants only by a platform-wide admin.
-    public static func mayAssign(_ grant: Grant, actor: Actor, tree: OrganisationTree) -> Bool {
-        if let org = grant.organisationID {
-            if !grant.role.isStaff { return false }
-            return permits(actor, .manageStaff, in: .organisation(org), tree: tree)
+    /// Is the actor a platform-wide administrator?
+    public static func isPlatformAdmin(_ actor: Actor) -> Bool {
+        actor.grants.contains { $0.role == .admin && $0.organisationID == nil }
+    }
+
+    /// May the actor give `grant` to (or take it from) a person who holds `targetGrants`? Only an admin
+    /// whose reach covers the grant's organisation; platform-wide grants only by a platform-wide admin.
+    /// An organisation's admin may change only people who already work within their reach: otherwise a
+    /// grant would pull any citizen or another body's employee into their organisation, and with it
+    /// that person's personal data.
+    public static func mayAssign(
+        _ grant: Grant, to targetGrants: [Grant], actor: Actor, tree: OrganisationTree
+    ) -> Bool {
+        if isPlatformAdmin(actor) {
+            if let org = grant.organisationID { return grant.role.isStaff && tree.ids.contains(org) }
+            return grant.role.mayBePlatformWide
         }
-        guard grant.role.mayBePlatformWide else { return false }
-        return actor.grants.contains { $0.role == .admin && $0.organisationID == nil }
+        guard let org = grant.organisationID, grant.role.isStaff,
+            permits(actor, .manageStaff, in: .organisation(org), tree: tree)
+        else { return false }
+        return targetGrants.contains { existing in
+            guard let existingOrg = existing.organisationID else { return false }
+            return permits(actor, .manageStaff, in: .organisation(existingOrg), tree: tree)
+        }
     }
 }

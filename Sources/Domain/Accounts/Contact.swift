@@ -2,9 +2,9 @@
 public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible {
     public let value: String
 
-    /// Pragmatic checks, not RFC 5322 in full: one `@`, a local part without spaces or control
-    /// characters, a domain of at least two dot-separated labels (Cyrillic domains such as `почта.рф`
-    /// are fine).
+    /// Pragmatic checks, not RFC 5322 in full: one `@`, an ASCII local part without spaces or control
+    /// characters, a domain of at least two dot-separated labels. Cyrillic domains such as `почта.рф`
+    /// are accepted and stored in their ASCII (Punycode) form, which every mail server can deliver to.
     public init?(_ raw: String) {
         let text = raw.trimmingWhitespace().lowercased()
         guard text.count <= 254 else { return nil }
@@ -16,7 +16,9 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
             !local.contains("..")
         else { return nil }
         let localAllowed = Set("!#$%&'*+-/=?^_`{|}~.")
-        guard local.allSatisfy({ $0.isLetter || $0.isNumber || localAllowed.contains($0) }) else { return nil }
+        guard local.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || localAllowed.contains($0)) }) else {
+            return nil
+        }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2 else { return nil }
         for label in labels {
@@ -27,7 +29,8 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
         guard let tld = labels.last, tld.count >= 2, tld.allSatisfy(\.isLetter) || tld.hasPrefix("xn--") else {
             return nil
         }
-        self.value = text
+        guard let ascii = Punycode.asciiDomain(String(domain)), ascii.count <= 253 else { return nil }
+        self.value = local + "@" + ascii
     }
 
     public var description: String { value }

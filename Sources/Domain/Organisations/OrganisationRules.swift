@@ -63,7 +63,7 @@ public enum OrganisationRules {
     /// organisation `id`) the move creates no cycle. `kindOf` answers the kind of a known organisation.
     public static func validate(
         _ draft: OrganisationDraft, id: OrganisationID?, tree: OrganisationTree,
-        kindOf: (OrganisationID) -> OrganisationKind?
+        kindOf: (OrganisationID) -> OrganisationKind?, childKinds: [OrganisationKind] = []
     ) throws(ValidationFailure) -> ValidOrganisation {
         var errors = FieldErrors()
         let name = draft.name?.nonBlank
@@ -82,6 +82,10 @@ public enum OrganisationRules {
             }
         } else if let kind, !kind.allowedParents.isEmpty {
             errors.add("parentId", .required)
+        }
+        // A change of kind must still suit the organisations already below.
+        if let kind, childKinds.contains(where: { !$0.allowedParents.contains(kind) }) {
+            errors.add("kind", .invalidParent)
         }
 
         let inn = draft.inn?.nonBlank

@@ -25,8 +25,11 @@ public enum OrganisationKind: String, Codable, Sendable, CaseIterable {
 public struct OrganisationTree: Sendable {
     private var parentOf: [OrganisationID: OrganisationID]
     public private(set) var ids: Set<OrganisationID>
+    /// Deactivated organisations: roles held in them grant nothing.
+    public private(set) var inactive: Set<OrganisationID>
 
-    public init(parents: [(id: OrganisationID, parent: OrganisationID?)]) {
+    public init(parents: [(id: OrganisationID, parent: OrganisationID?)], inactive: Set<OrganisationID> = []) {
+        self.inactive = inactive
         var map: [OrganisationID: OrganisationID] = [:]
         var ids: Set<OrganisationID> = []
         for entry in parents {

@@ -161,5 +161,11 @@ struct AnyJSON: Encodable, Sendable {
         values = strings.mapValues { .string($0) }
     }
 
+    static func bool(_ key: String, _ value: Bool) -> AnyJSON {
+        var json = AnyJSON([:])
+        json.values[key] = .bool(value)
+        return json
+    }
+
     func encode(to encoder: any Encoder) throws { try values.encode(to: encoder) }
 }

@@ -85,6 +85,15 @@ struct OrganisationTests {
             let citizen = try #require(try await User.query(on: app.db).filter(\.$email == "citizen@consumerdesk.test").first())
             #expect(try await api.send(.GET, "/api/v1/users/\(citizen.requireID())").status == .forbidden)
 
+            // Granting a role in one's own organisation must not pull an outsider in (and expose them).
+            let pull = try await api.send(
+                .POST, "/api/v1/users/\(citizen.requireID())/grants", json: ["role": "executor", "organisationId": own.uuidString])
+            #expect(pull.status == .forbidden)
+            let poach = try await api.send(
+                .POST, "/api/v1/users/\(executor.requireID())/grants", json: ["role": "executor", "organisationId": own.uuidString])
+            #expect(poach.status == .forbidden)
+            #expect(try await RoleGrant.query(on: app.db).filter(\.$organisation.$id == own).count() == 2)
+
             let browser = try Browser(app)
             try await browser.signIn("admin.volgograd@consumerdesk.test")
             #expect(try await browser.get("/admin/organisations/\(other)/staff/new").status == .forbidden)
@@ -175,6 +184,17 @@ struct OrganisationTests {
             #expect(page.body.string.contains("Изменения сохранены."))
             let saved = try #require(try await Organisation.query(on: app.db).filter(\.$name == "Общество защиты прав потребителей «Щит»").with(\.$spheres).first())
             #expect(Set(saved.spheres.map(\.code)) == ["trade", "catering"])
+        }
+    }
+
+    @Test func deactivatedOrganisationsStaffLoseTheirRights() async throws {
+        try await withApp(demo: true) { app in
+            let own = try await organisationID("adm-volgograd", on: app)
+            let scoped = try await API.signedIn(app, "admin.volgograd@consumerdesk.test")
+            #expect(try await scoped.send(.GET, "/api/v1/organisations/\(own)/staff").status == .ok)
+            let root = try await API.signedIn(app, "admin@consumerdesk.test")
+            #expect(try await root.send(.PATCH, "/api/v1/organisations/\(own)", json: AnyJSON.bool("isActive", false)).status == .ok)
+            #expect(try await scoped.send(.GET, "/api/v1/organisations/\(own)/staff").status == .forbidden)
         }
     }
 

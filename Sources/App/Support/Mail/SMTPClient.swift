@@ -83,7 +83,7 @@ public enum SMTPError: Error, Sendable, Equatable {
     /// The server answered `command` with a reply other than the expected one.
     /// `command` never contains credentials.
     case unexpectedReply(command: String, code: Int, text: String)
-    /// `startTLSRequired` was set but the server does not offer STARTTLS.
+    /// `startTLSRequired` was set (or credentials are configured) but the server does not offer STARTTLS.
     case startTLSUnavailable
     /// A username is set but the server offers neither AUTH PLAIN nor AUTH LOGIN.
     case authenticationUnavailable
@@ -508,6 +508,11 @@ private final class SMTPConversation {
         }
 
         if let username = self.settings.username, !username.isEmpty {
+            // Credentials never cross the wire in clear text unless plain SMTP was chosen explicitly:
+            // a man in the middle could strip STARTTLS from the capabilities to read them.
+            if !self.tlsActive && self.settings.security != .none {
+                throw SMTPError.startTLSUnavailable
+            }
             try await self.authenticate(
                 username: username,
                 password: self.settings.password ?? "",
