@@ -90,28 +90,38 @@ enum AccountService {
         }
     }
 
-    /// Checks a password sign-in, with throttling per account and per address. Every failure is
-    /// recorded; the sixth wrong password within the window is refused with 429 before any check.
+    /// Checks a password sign-in, with throttling per account and per address. The attempt is
+    /// recorded *before* the (slow) password check and counted together with everything recorded so
+    /// far, so parallel guesses cannot all slip past the limit; a successful attempt removes its
+    /// record and clears the account's failures. The sixth attempt in the window is refused with 429.
     static func authenticate(login: String, password: String, on request: Request) async throws -> User {
         let now = request.now
         let identifier = LoginIdentifier(login)
-        let accountKey = "acct:" + (identifier?.throttleKey ?? login.lowercased().trimmingWhitespace())
-        let addressKey = "ip:" + request.clientAddress
-        try await checkThrottle(accountKey, .perAccount, now: now, on: request.db)
-        try await checkThrottle(addressKey, .perAddress, now: now, on: request.db)
-
         var user: User?
         switch identifier {
         case .email(let email): user = try await User.query(on: request.db).filter(\.$email == email.value).first()
         case .phone(let phone): user = try await User.query(on: request.db).filter(\.$phone == phone.value).first()
         case nil: user = nil
         }
-        // Verify against a dummy hash for unknown logins too, so timing does not reveal which exist.
-        let ok = try await request.password.async.verify(password, created: user?.passwordHash ?? request.application.dummyPasswordHash)
-        guard let user, ok else {
-            try await recordFailure(keys: [accountKey, addressKey], now: now, on: request.db)
-            throw AppError.invalidCredentials
+        // One key per account whatever it is signed in with; unknown logins by what was typed.
+        let accountKey = try user.map { "user:" + (try $0.requireID().uuidString) }
+            ?? "login:" + (identifier?.throttleKey ?? login.lowercased().trimmingWhitespace())
+        let addressKey = "ip:" + request.clientAddress
+        let attempts = try await recordAttempt(keys: [accountKey, addressKey], now: now, on: request.db)
+        do {
+            try await checkThrottle(accountKey, .perAccount, excluding: attempts, now: now, on: request.db)
+            try await checkThrottle(addressKey, .perAddress, excluding: attempts, now: now, on: request.db)
+        } catch {
+            // A refused attempt does not lengthen the lock.
+            try await SignInFailure.query(on: request.db).filter(\.$id ~~ attempts).delete()
+            throw error
         }
+
+        // Verify against a dummy hash for unknown logins too, so timing does not reveal which exist.
+        let ok = try await request.password.async.verify(
+            password, created: user?.passwordHash ?? request.application.dummyPasswordHash)
+        guard let user, ok else { throw AppError.invalidCredentials }
+        try await SignInFailure.query(on: request.db).filter(\.$id ~~ attempts).delete()
         guard user.isActive else { throw AppError.accountBlocked }
         if user.email != nil, user.emailConfirmedAt == nil, case .email = identifier {
             try await resendConfirmation(to: user, on: request)
@@ -121,12 +131,13 @@ enum AccountService {
         return user
     }
 
-    private static func checkThrottle(_ key: String, _ throttle: SignInThrottle, now: Date, on db: any Database)
-        async throws
-    {
+    private static func checkThrottle(
+        _ key: String, _ throttle: SignInThrottle, excluding own: [UUID], now: Date, on db: any Database
+    ) async throws {
         let recent = try await SignInFailure.query(on: db)
             .filter(\.$key == key)
             .filter(\.$at > throttle.horizon(now: now))
+            .filter(\.$id !~ own)
             .sort(\.$at, .descending)
             .limit(throttle.limit)
             .all()
@@ -136,15 +147,22 @@ enum AccountService {
         }
     }
 
-    private static func recordFailure(keys: [String], now: Date, on db: any Database) async throws {
-        try await db.transaction { db in
-            for key in keys { try await SignInFailure(key: key, at: now).create(on: db) }
-            // Old records no longer matter to any window; prune them as we go.
-            let horizon = now.addingTimeInterval(-max(SignInThrottle.perAccount.window, SignInThrottle.perAddress.window))
-            try await SignInFailure.query(on: db).filter(\.$key ~~ keys).filter(\.$at < horizon).delete()
+    /// Writes one attempt per key (committed at once, so concurrent requests see each other) and
+    /// prunes records older than any window.
+    private static func recordAttempt(keys: [String], now: Date, on db: any Database) async throws -> [UUID] {
+        var ids: [UUID] = []
+        for key in keys {
+            let row = SignInFailure(key: key, at: now)
+            try await row.create(on: db)
+            ids.append(try row.requireID())
         }
+        let horizon = now.addingTimeInterval(-max(SignInThrottle.perAccount.window, SignInThrottle.perAddress.window))
+        try await SignInFailure.query(on: db).filter(\.$key ~~ keys).filter(\.$at < horizon).delete()
+        return ids
     }
 
+    /// At most one new link per five minutes and five a day, so nobody can flood an address
+    /// that was registered by someone else.
     private static func resendConfirmation(to user: User, on request: Request) async throws {
         guard let email = user.email else { return }
         let now = request.now
@@ -152,7 +170,11 @@ enum AccountService {
             .filter(\.$user.$id == user.requireID())
             .filter(\.$createdAt > now.addingTimeInterval(-confirmationResendInterval))
             .count()
-        guard recent == 0 else { return }
+        let today = try await EmailConfirmation.query(on: request.db)
+            .filter(\.$user.$id == user.requireID())
+            .filter(\.$createdAt > now.addingTimeInterval(-24 * 3600))
+            .count()
+        guard recent == 0, today < 5 else { return }
         let config = request.application.config
         try await request.db.transaction { db in
             let link = try await createConfirmation(for: user, email: email, on: db, now: now, config: config)

@@ -74,9 +74,15 @@ extension Request {
         return response
     }
 
-    /// Only local paths are followed after sign-in, never another site.
+    /// Only local paths are followed after sign-in, never another site. Browsers drop tabs and line
+    /// breaks from URLs and treat `\` as `/`, so `/\t/evil.example` would become `//evil.example`:
+    /// control characters and backslashes are refused outright, and the result must parse as a bare path.
     func safeNext(_ raw: String?) -> String? {
-        guard let raw, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\") else { return nil }
+        guard let raw, raw.count <= 2048, raw.hasPrefix("/"), !raw.hasPrefix("//"), !raw.contains("\\"),
+            raw.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }),
+            let components = URLComponents(string: raw), components.scheme == nil, components.host == nil,
+            components.path.hasPrefix("/"), !components.path.hasPrefix("//")
+        else { return nil }
         return raw
     }
 }

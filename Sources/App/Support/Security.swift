@@ -55,13 +55,30 @@ extension Application {
 extension Request {
     var now: Date { application.clock.now() }
 
-    /// The client's address for throttling. `X-Forwarded-For` only when configured to trust a proxy.
+    /// The client's address for throttling. `X-Forwarded-For` only when configured to trust a proxy,
+    /// and then its last entry: the one our proxy appended (earlier entries are whatever the client
+    /// sent). IPv6 addresses are grouped by /64, which one subscriber usually holds whole.
     var clientAddress: String {
+        var address = remoteAddress?.ipAddress ?? "unknown"
         if application.config.trustForwardedFor,
-            let forwarded = headers.first(name: "X-Forwarded-For")?.split(separator: ",").first
+            let forwarded = headers[.xForwardedFor].last?.split(separator: ",").last
         {
-            return forwarded.trimmingCharacters(in: .whitespaces)
+            address = forwarded.trimmingCharacters(in: .whitespaces)
         }
-        return remoteAddress?.ipAddress ?? "unknown"
+        if address.contains(":"), let prefix = Self.ipv6Prefix64(address) { return prefix }
+        return address
+    }
+
+    /// `2001:db8:1:2::5` → `2001:db8:1:2::/64`; nil for anything that is not a plain IPv6 address.
+    static func ipv6Prefix64(_ address: String) -> String? {
+        let halves = address.components(separatedBy: "::")
+        guard halves.count <= 2 else { return nil }
+        let head = halves[0].isEmpty ? [] : halves[0].split(separator: ":").map(String.init)
+        let tail = halves.count == 2 && !halves[1].isEmpty ? halves[1].split(separator: ":").map(String.init) : []
+        let missing = 8 - head.count - tail.count
+        guard halves.count == 2 ? missing >= 1 : missing == 0 else { return nil }
+        let groups = head + Array(repeating: "0", count: halves.count == 2 ? missing : 0) + tail
+        guard groups.count == 8, groups.allSatisfy({ $0.count <= 4 && $0.allSatisfy(\.isHexDigit) }) else { return nil }
+        return groups.prefix(4).map { String(Int($0, radix: 16) ?? 0, radix: 16) }.joined(separator: ":") + "::/64"
     }
 }

@@ -17,9 +17,10 @@ public struct SignInThrottle: Sendable, Hashable {
     public static let perAddress = SignInThrottle(limit: 30, window: 15 * 60)
 
     /// `nil` when another attempt may be made now; otherwise how many whole seconds to wait.
-    /// `failures` are the times of recent failed attempts, in any order.
+    /// `failures` are the times of recent failed attempts, in any order. Attempts stamped a little
+    /// after `now` (parallel requests that started later) count too.
     public func retryAfter(failures: [Date], now: Date) -> Int? {
-        let recent = failures.filter { $0 > now.addingTimeInterval(-window) && $0 <= now }.sorted()
+        let recent = failures.filter { $0 > now.addingTimeInterval(-window) }.sorted()
         guard recent.count >= limit else { return nil }
         // Attempts become possible again when enough old failures fall out of the window.
         let freesAt = recent[recent.count - limit].addingTimeInterval(window)

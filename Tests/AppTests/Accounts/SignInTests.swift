@@ -46,10 +46,12 @@ struct SignInTests {
 
     @Test func onlyLocalNextPathsAreFollowed() async throws {
         try await withApp(demo: true) { app in
-            let browser = try Browser(app)
-            let evil = try await browser.post(
-                "/login", form: [("login", "admin@consumerdesk.test"), ("password", "demo2026"), ("next", "//evil.example/")])
-            #expect(evil.location == "/account")
+            for next in ["//evil.example/", "/\t/evil.example", "/\n/evil.example", "/\\/evil.example", "https://evil.example",
+                         "/ /evil.example"] {
+                let evil = try await Browser(app).post(
+                    "/login", form: [("login", "admin@consumerdesk.test"), ("password", "demo2026"), ("next", next)])
+                #expect(evil.location == "/account", "next=\(next.debugDescription)")
+            }
             let good = try await Browser(app).post(
                 "/login", form: [("login", "admin@consumerdesk.test"), ("password", "demo2026"), ("next", "/admin/organisations")])
             #expect(good.location == "/admin/organisations")
@@ -83,6 +85,46 @@ struct SignInTests {
         }
     }
 
+    @Test func parallelGuessesCannotSlipPastTheLimit() async throws {
+        try await withApp(demo: true) { app in
+            let api = try API(app)
+            let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                for index in 0..<12 {
+                    group.addTask {
+                        try await api.send(
+                            .POST, "/api/v1/auth/token",
+                            json: ["login": "editor@consumerdesk.test", "password": "guess-\(index)"]
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .unauthorized }.count <= SignInThrottle.perAccount.limit)
+            #expect(statuses.filter { $0 == .tooManyRequests }.count >= 12 - SignInThrottle.perAccount.limit)
+        }
+    }
+
+    @Test func signingInByPhoneCountsAgainstTheSameAccount() async throws {
+        try await withApp(demo: true) { app in
+            let api = try API(app)
+            for _ in 1...3 {
+                _ = try await api.send(.POST, "/api/v1/auth/token", json: ["login": "citizen@consumerdesk.test", "password": "x"])
+            }
+            for _ in 1...2 {
+                _ = try await api.send(.POST, "/api/v1/auth/token", json: ["login": "+79171234567", "password": "x"])
+            }
+            let sixth = try await api.send(.POST, "/api/v1/auth/token", json: ["login": "89171234567", "password": "demo2026"])
+            #expect(sixth.status == .tooManyRequests)
+        }
+    }
+
+    @Test func ipv6AddressesAreGroupedBySubscriberPrefix() {
+        #expect(Request.ipv6Prefix64("2001:db8:1:2::5") == "2001:db8:1:2::/64")
+        #expect(Request.ipv6Prefix64("2001:0db8:0001:0002:aaaa:bbbb:cccc:dddd") == "2001:db8:1:2::/64")
+        #expect(Request.ipv6Prefix64("::1") == "0:0:0:0::/64")
+        #expect(Request.ipv6Prefix64("not:an:address") == nil)
+    }
+
     @Test func oneAddressCannotSweepManyAccounts() async throws {
         try await withApp(demo: true, configure: { $0.trustForwardedFor = true }) { app in
             let api = try API(app)
@@ -99,6 +141,11 @@ struct SignInTests {
                 .POST, "/api/v1/auth/token", json: ["login": "admin@consumerdesk.test", "password": "demo2026"],
                 headers: ["X-Forwarded-For": "198.51.100.1"])
             #expect(elsewhere.status == .ok)
+            // A client cannot escape by prepending addresses: the proxy's (last) entry counts.
+            let spoofed = try await api.send(
+                .POST, "/api/v1/auth/token", json: ["login": "admin@consumerdesk.test", "password": "demo2026"],
+                headers: ["X-Forwarded-For": "10.9.8.7, 203.0.113.7"])
+            #expect(spoofed.status == .tooManyRequests)
         }
     }
 
