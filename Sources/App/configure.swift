@@ -31,6 +31,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     app.middleware = Middlewares()
     app.middleware.use(RequestObservationMiddleware(metrics: app.metrics))
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(AppErrorMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
 
@@ -46,16 +47,22 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
         try await ReferenceData.load(on: app.db)
     }
 
-    if config.mailWorker {
-        let transport: any MailTransport =
-            if let smtp = config.smtp {
-                SMTPTransport(settings: smtp, eventLoopGroup: app.eventLoopGroup)
-            } else {
-                LogMailTransport(logger: app.logger)
-            }
-        let worker = MailWorker(app: app, transport: transport, from: config.mailFrom)
-        app.mailWorker = worker
-        app.lifecycle.use(MailWorkerLifecycle(worker: worker))
+    if config.backgroundJobs {
+        // Without SMTP, demo mode writes mail to the log; a real installation keeps it in the outbox
+        // (nothing is lost, nothing secret lands in logs) until SMTP_HOST is set.
+        var transport: (any MailTransport)?
+        if let smtp = config.smtp {
+            transport = SMTPTransport(settings: smtp, eventLoopGroup: app.eventLoopGroup)
+        } else if config.demo {
+            transport = LogMailTransport(logger: app.logger)
+        } else {
+            app.logger.warning("SMTP_HOST is not set: outgoing mail stays in the outbox until it is configured")
+        }
+        if let transport {
+            let worker = MailWorker(app: app, transport: transport, from: config.mailFrom)
+            app.mailWorker = worker
+            app.lifecycle.use(MailWorkerLifecycle(worker: worker))
+        }
         app.lifecycle.use(HousekeepingLifecycle())
     }
 

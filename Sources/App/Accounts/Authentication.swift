@@ -60,27 +60,34 @@ struct BearerAuthenticator: AsyncMiddleware {
 
 struct CurrentTokenKey: StorageKey { typealias Value = APIToken }
 
-/// Double-submit CSRF protection for every state-changing browser request: a random value in a
-/// SameSite cookie must come back in the `_csrf` form field (or `X-CSRF-Token` header). Another site
-/// can make the browser send the cookie but cannot read it to fill the field.
+/// CSRF protection for every state-changing browser request. Signed in, the expected value is
+/// derived from the session key, which lives only in an HttpOnly cookie and (hashed) in the database,
+/// so a cookie planted by a sibling site proves nothing. Before sign-in (the sign-in and registration
+/// forms) it is a double submit: a random value in a SameSite cookie must come back in the `_csrf`
+/// field (or `X-CSRF-Token` header); another site can make the browser send the cookie but cannot read it.
 struct CSRFMiddleware: AsyncMiddleware {
     static let field = "_csrf"
+    static let minimumLength = 43
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        let existing = request.cookies[Cookies.csrf]?.string
-        let token = existing.flatMap { $0.count >= 32 ? $0 : nil } ?? Secrets.randomToken()
-        request.storage[CSRFTokenKey.self] = token
+        let cookie = request.cookies[Cookies.csrf].map(\.string).flatMap { $0.count >= Self.minimumLength ? $0 : nil }
+        let sessionKey = request.storage[CurrentSessionKey.self] != nil ? request.cookies[Cookies.session]?.string : nil
+        let expected = sessionKey.map(Self.token(forSessionKey:)) ?? cookie
+        let anonymousToken = cookie ?? Secrets.randomToken()
+        request.storage[CSRFTokenKey.self] = expected ?? anonymousToken
 
         if ![.GET, .HEAD, .OPTIONS].contains(request.method) {
-            guard let existing, Self.submittedToken(request).map({ Secrets.constantTimeEquals($0, existing) }) == true
+            guard let expected, Self.submittedToken(request).map({ Secrets.constantTimeEquals($0, expected) }) == true
             else { throw AppError.csrf }
         }
         let response = try await next.respond(to: request)
-        if existing != token {
-            response.cookies[Cookies.csrf] = Self.cookie(token, secure: request.application.config.secureCookies)
+        if cookie == nil, response.cookies[Cookies.csrf] == nil {
+            response.cookies[Cookies.csrf] = Self.cookie(anonymousToken, secure: request.application.config.secureCookies)
         }
         return response
     }
+
+    static func token(forSessionKey key: String) -> String { Secrets.hash("csrf:" + key) }
 
     static func cookie(_ value: String, secure: Bool) -> HTTPCookies.Value {
         HTTPCookies.Value(string: value, path: "/", isSecure: secure, isHTTPOnly: true, sameSite: .lax)

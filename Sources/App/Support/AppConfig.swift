@@ -21,8 +21,8 @@ public struct AppConfig: Sendable {
     public var publicURL: String = "http://127.0.0.1:8080"
     public var smtp: SMTPSettings?
     public var mailFrom: String = "ConsumerDesk <noreply@consumerdesk.local>"
-    /// Run the outbox worker in this process (tests drive it by hand).
-    public var mailWorker: Bool = true
+    /// Run the outbox worker and housekeeping in this process (tests drive them by hand).
+    public var backgroundJobs: Bool = true
     /// Mark the session cookie `Secure` (set when served over HTTPS behind a proxy).
     public var secureCookies: Bool = false
     public var sessionLifetime: TimeInterval = 12 * 3600
@@ -59,6 +59,8 @@ public struct AppConfig: Sendable {
         } else if let path = env["SQLITE_PATH"]?.nonEmpty {
             config.database = path == ":memory:" ? .sqliteMemory : .sqliteFile(path: path)
         }
+        // Demo accounts share a published password: on by default only on loopback.
+        if !["127.0.0.1", "localhost", "::1"].contains(config.host) { config.demo = false }
         if let demo = env["DEMO"]?.nonEmpty { config.demo = try bool("DEMO", demo) }
         if let value = env["AUTO_MIGRATE"]?.nonEmpty { config.autoMigrate = try bool("AUTO_MIGRATE", value) }
         config.publicURL = env["PUBLIC_URL"]?.nonEmpty ?? "http://\(config.host):\(config.port)"
@@ -120,7 +122,7 @@ public struct AppConfig: Sendable {
         var config = AppConfig()
         config.database = database
         config.demo = false
-        config.mailWorker = false
+        config.backgroundJobs = false
         config.publicURL = "http://127.0.0.1:8080"
         config.logLevel = .warning
         config.bcryptCost = 4

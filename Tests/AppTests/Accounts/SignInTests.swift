@@ -44,6 +44,32 @@ struct SignInTests {
         }
     }
 
+    @Test func signedInFormsNeedTheSessionBoundValueNotJustAMatchingCookie() async throws {
+        try await withApp(demo: true) { app in
+            let browser = try Browser(app)
+            try await browser.signIn("admin@consumerdesk.test")
+            // An attacker who can plant cookies sets cd_csrf and submits the same value.
+            let planted = String(repeating: "a", count: 43)
+            browser.cookies["cd_csrf"] = planted
+            let forged = try await browser.post("/logout", form: [], csrf: planted)
+            #expect(forged.status == .forbidden)
+            let page = try await browser.get("/account")
+            #expect(page.status == .ok, "still signed in")
+            #expect(page.body.string.contains(CSRFMiddleware.token(forSessionKey: try #require(browser.cookies["cd_session"]))))
+            #expect(try await browser.post("/logout", form: []).status == .seeOther)
+        }
+    }
+
+    @Test func responsesCarrySecurityHeaders() async throws {
+        try await withApp { app in
+            let response = try await Browser(app).get("/login")
+            #expect(response.headers.first(name: "X-Frame-Options") == "DENY")
+            #expect(response.headers.first(name: "X-Content-Type-Options") == "nosniff")
+            #expect(response.headers.first(name: "Referrer-Policy") == "no-referrer")
+            #expect(response.headers.first(name: "Content-Security-Policy")?.contains("frame-ancestors 'none'") == true)
+        }
+    }
+
     @Test func onlyLocalNextPathsAreFollowed() async throws {
         try await withApp(demo: true) { app in
             for next in ["//evil.example/", "/\t/evil.example", "/\n/evil.example", "/\\/evil.example", "https://evil.example",

@@ -89,6 +89,8 @@ struct OperationsTests {
         #expect(config.smtp?.port == 2525)
         #expect(config.smtp?.security == SMTPSettings.Security.none)
         #expect(config.publicURL == "https://zpp.example")
+        #expect(try AppConfig.fromEnvironment(["HOST": "0.0.0.0"]).demo == false, "no published passwords off loopback")
+        #expect(try AppConfig.fromEnvironment(["HOST": "0.0.0.0", "DEMO": "true"]).demo)
         let defaults = try AppConfig.fromEnvironment([:])
         #expect(defaults.database == .sqliteFile(path: "data/consumerdesk.sqlite"))
         #expect(defaults.demo)

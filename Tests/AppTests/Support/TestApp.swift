@@ -105,7 +105,9 @@ final class Browser: @unchecked Sendable {
     {
         if cookies["cd_csrf"] == nil { try await get("/login") }
         var fields = form
-        fields.append(("_csrf", csrf ?? cookies["cd_csrf"] ?? ""))
+        // Signed in, the form value is derived from the session key (as the page would render it).
+        let expected = cookies["cd_session"].map(CSRFMiddleware.token(forSessionKey:)) ?? cookies["cd_csrf"] ?? ""
+        fields.append(("_csrf", csrf ?? expected))
         let body = fields.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
         var headers = cookieHeader
         headers.contentType = .urlEncodedForm
