@@ -57,6 +57,24 @@ enum StaffService {
         let now = request.now
         let config = request.application.config
         let user = User(name: name!, email: email?.value, phone: phone?.value, passwordHash: hash)
+        do {
+            try await createInTransaction(
+                user, roles: roles, organisation: organisation, actor: actor, email: email, now: now, config: config,
+                on: request)
+        } catch where error.isUniqueViolation {
+            try await AccountService.ensureUnique(email: email, phone: phone, on: request.db)
+            throw error
+        }
+        request.application.mailWorker?.wake()
+        return user
+    }
+
+    private static func createInTransaction(
+        _ user: User, roles: [Role], organisation: Organisation, actor: Actor, email: EmailAddress?, now: Date,
+        config: AppConfig, on request: Request
+    ) async throws {
+        let organisationID = try organisation.requireID()
+        let name = user.personName
         try await request.db.transaction { db in
             try await user.create(on: db)
             let userID = try user.requireID()
@@ -69,12 +87,10 @@ enum StaffService {
                     for: user, email: email.value, on: db, now: now, config: config)
                 try await MailOutbox.enqueue(
                     to: email.value, subject: Strings.staffWelcomeSubject,
-                    body: Strings.staffWelcomeBody(name: name!.short, organisation: organisation.name, link: link),
+                    body: Strings.staffWelcomeBody(name: name.short, organisation: organisation.name, link: link),
                     on: db, now: now)
             }
         }
-        request.application.mailWorker?.wake()
-        return user
     }
 
     /// Who may see a person's account: the person, staff who may view an organisation the person
@@ -148,7 +164,13 @@ enum StaffService {
         existing = organisationID.map { existing.filter(\.$organisation.$id == $0) } ?? existing.filter(\.$organisation.$id == nil)
         if let found = try await existing.first() { return found }
         let row = RoleGrant(userID: userID, grant: grant, grantedBy: actor.userID)
-        try await row.create(on: request.db)
+        do {
+            try await row.create(on: request.db)
+        } catch where error.isUniqueViolation {
+            // The same grant was added by a parallel request: the result is the same.
+            if let found = try await existing.first() { return found }
+            throw error
+        }
         return row
     }
 

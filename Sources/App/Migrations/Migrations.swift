@@ -14,6 +14,14 @@ enum Migrations {
         app.migrations.add(M0006CreateEmailConfirmations())
         app.migrations.add(M0007CreateSignInFailures())
         app.migrations.add(M0008CreateMailOutbox())
+        app.migrations.add(M0009UniquePlatformGrants())
+    }
+}
+
+extension Error {
+    /// A unique index refused the write: a race with another request that the checks before it lost.
+    var isUniqueViolation: Bool {
+        (self as? any DatabaseError)?.isConstraintFailure ?? false
     }
 }
 

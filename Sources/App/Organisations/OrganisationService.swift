@@ -81,6 +81,17 @@ enum OrganisationService {
         organisation.phone = valid.phone?.value
         organisation.address = valid.address
         organisation.isActive = input.isActive ?? existing?.isActive ?? true
+        do {
+            try await persist(organisation, territories: territories, spheres: spheres, on: db)
+        } catch where error.isUniqueViolation {
+            throw ValidationFailure([FieldError("name", .taken)])
+        }
+        return try await OrganisationQueries.find(organisation.requireID(), on: db)
+    }
+
+    private static func persist(
+        _ organisation: Organisation, territories: [Territory], spheres: [Sphere], on db: any Database
+    ) async throws {
         try await db.transaction { db in
             try await organisation.save(on: db)
             let id = try organisation.requireID()
@@ -89,6 +100,5 @@ enum OrganisationService {
             try await organisation.$territories.attach(territories, on: db)
             try await organisation.$spheres.attach(spheres, on: db)
         }
-        return try await OrganisationQueries.find(organisation.requireID(), on: db)
     }
 }

@@ -47,7 +47,11 @@ enum TerritoryService {
         territory.name = valid.name
         territory.kind = valid.kind
         territory.$parent.id = parentID
-        try await territory.save(on: db)
+        do {
+            try await territory.save(on: db)
+        } catch where error.isUniqueViolation {
+            throw ValidationFailure([FieldError("code", .taken)])
+        }
         return territory
     }
 }

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
 import Vapor
 
 /// Deletes rows that no longer mean anything: expired sessions, long-expired or revoked tokens,
@@ -38,11 +39,11 @@ enum Housekeeping {
 }
 
 /// Runs housekeeping every ten minutes in the serving process.
-final class HousekeepingLifecycle: LifecycleHandler, @unchecked Sendable {
-    private var task: Task<Void, Never>?
+final class HousekeepingLifecycle: LifecycleHandler, Sendable {
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     func didBootAsync(_ application: Application) async throws {
-        task = Task {
+        let started = Task {
             while !Task.isCancelled {
                 do {
                     let report = try await Housekeeping.run(on: application.db, now: application.clock.now())
@@ -55,10 +56,15 @@ final class HousekeepingLifecycle: LifecycleHandler, @unchecked Sendable {
                 try? await Task.sleep(for: .seconds(600))
             }
         }
+        task.withLockedValue { $0 = started }
     }
 
     func shutdownAsync(_ application: Application) async {
-        task?.cancel()
-        await task?.value
+        let running = task.withLockedValue { current in
+            defer { current = nil }
+            return current
+        }
+        running?.cancel()
+        await running?.value
     }
 }

@@ -187,6 +187,18 @@ struct OrganisationTests {
         }
     }
 
+    @Test func aPlatformGrantCannotBeStoredTwice() async throws {
+        try await withApp(demo: true) { app in
+            let admin = try #require(try await User.query(on: app.db).filter(\.$email == "admin@consumerdesk.test").first())
+            let duplicate = RoleGrant(userID: try admin.requireID(), grant: Grant(role: .admin, organisationID: nil), grantedBy: nil)
+            await #expect(throws: (any Error).self) { try await duplicate.create(on: app.db) }
+            let api = try await API.signedIn(app, "admin@consumerdesk.test")
+            let again = try await api.send(.POST, "/api/v1/users/\(try admin.requireID())/grants", json: ["role": "admin"])
+            #expect(again.status == .created, "granting what is already held answers with the existing grant")
+            #expect(try await RoleGrant.query(on: app.db).filter(\.$user.$id == admin.requireID()).count() == 1)
+        }
+    }
+
     @Test func deactivatedOrganisationsStaffLoseTheirRights() async throws {
         try await withApp(demo: true) { app in
             let own = try await organisationID("adm-volgograd", on: app)

@@ -57,10 +57,14 @@ actor MailWorker {
     private let policy: MailDeliveryPolicy
     private let from: String
     private var task: Task<Void, Never>?
+    private var timer: Task<Void, Never>?
     private var sleeper: CheckedContinuation<Void, Never>?
     private var wakePending = false
 
-    static let lease: TimeInterval = 120
+    /// Longer than the worst SMTP conversation (every step hitting its 30 s timeout), so a live
+    /// send never loses its claim to another node.
+    static let lease: TimeInterval = 15 * 60
+    static let batchSize = 50
     static let pollInterval: Duration = .seconds(5)
 
     init(app: Application, transport: any MailTransport, from: String, policy: MailDeliveryPolicy = .init()) {
@@ -92,6 +96,8 @@ actor MailWorker {
     }
 
     private func resumeSleeper() {
+        timer?.cancel()
+        timer = nil
         let continuation = sleeper
         sleeper = nil
         continuation?.resume()
@@ -106,39 +112,45 @@ actor MailWorker {
         }
         await withCheckedContinuation { continuation in
             sleeper = continuation
-            Task {
+            timer = Task {
                 try? await Task.sleep(for: MailWorker.pollInterval)
-                self.resumeSleeper()
+                if !Task.isCancelled { self.resumeSleeper() }
             }
         }
     }
 
     private func run() async {
         while !Task.isCancelled {
+            var handled = 0
             do {
-                _ = try await deliverDue()
+                handled = try await deliverDue()
             } catch {
                 app.logger.error("Mail outbox pass failed: \(String(reflecting: error))")
             }
             if Task.isCancelled { break }
-            await sleep()
+            // A full batch means more may be waiting: go on at once.
+            if handled < Self.batchSize { await sleep() }
         }
     }
 
-    /// One pass: claims and delivers every message that is due. Returns how many were sent.
+    /// One pass: claims and tries every message that is due and not leased by another worker.
+    /// Returns how many were tried (sent or rescheduled).
     @discardableResult
-    func deliverDue(limit: Int = 50) async throws -> Int {
+    func deliverDue(limit: Int = MailWorker.batchSize) async throws -> Int {
         let db = app.db
         let now = app.clock.now()
         let due = try await OutboxMessage.query(on: db)
             .filter(\.$status == .pending)
             .filter(\.$nextAttemptAt <= now)
+            .group(.or) { $0.filter(\.$lockedUntil == nil).filter(\.$lockedUntil < now) }
             .sort(\.$nextAttemptAt)
             .limit(limit)
             .all()
-        var sent = 0
+        var tried = 0
         for message in due {
-            guard let id = message.id, try await claim(id, now: now, on: db) else { continue }
+            // Each claim reads the clock afresh: a batch can take a while.
+            guard let id = message.id, try await claim(id, now: app.clock.now(), on: db) else { continue }
+            tried += 1
             let mail = OutgoingMail(
                 from: from, to: message.recipient, subject: message.subject, textBody: message.bodyText,
                 messageID: message.messageID)
@@ -151,7 +163,6 @@ actor MailWorker {
                     .set(\.$attempts, to: message.attempts + 1)
                     .set(\.$lockedUntil, to: nil)
                     .update()
-                sent += 1
             } catch {
                 let attempts = message.attempts + 1
                 let update = OutboxMessage.query(on: db)
@@ -169,7 +180,7 @@ actor MailWorker {
                 }
             }
         }
-        return sent
+        return tried
     }
 
     /// Takes the lease on a message unless another worker holds a live one.
