@@ -125,7 +125,7 @@ struct AuthController: RouteCollection {
         let input = RegistrationInput(
             surname: form.surname, name: form.name, patronymic: form.patronymic, email: form.email, phone: form.phone,
             password: form.password, passwordConfirm: form.passwordConfirm, consent: form.consent != nil)
-        do {
+        return try await request.submitForm("auth/register") {
             let user = try await AccountService.registerCitizen(input, requireConfirmation: true, on: request)
             let message = user.email != nil ? Strings.registered : Strings.registeredByPhone
             return try await request.render(
@@ -133,18 +133,15 @@ struct AuthController: RouteCollection {
                 DonePage(
                     layout: await Layout.make(for: request, title: "Регистрация"), heading: "Почти готово",
                     message: message, showLogin: user.email == nil))
-        } catch let failure as ValidationFailure {
+        } onInvalid: { failure in
             // Passwords are never sent back into the page.
             let values = [
                 "surname": form.surname ?? "", "name": form.name ?? "", "patronymic": form.patronymic ?? "",
                 "email": form.email ?? "", "phone": form.phone ?? "",
             ]
-            return try await request.render(
-                "auth/register",
-                RegisterPage(
-                    layout: await Layout.make(for: request, title: "Регистрация"), values: values,
-                    errors: FormErrors.russian(failure), consent: form.consent != nil),
-                status: failure.isConflictOnly ? .conflict : .unprocessableEntity)
+            return RegisterPage(
+                layout: await Layout.make(for: request, title: "Регистрация"), values: values,
+                errors: FormErrors.russian(failure), consent: form.consent != nil)
         }
     }
 

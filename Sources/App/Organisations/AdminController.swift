@@ -209,13 +209,11 @@ struct AdminController: RouteCollection {
     func create(request: Request) async throws -> Response {
         _ = try request.requireUser()
         let input = try decodeForm(request)
-        do {
+        return try await request.submitForm("admin/organisation") {
             let organisation = try await OrganisationService.save(input, existing: nil, on: request)
             return request.seeOther("/admin/organisations/\(try organisation.requireID())", flash: Strings.saved)
-        } catch let failure as ValidationFailure {
-            return try await request.render(
-                "admin/organisation", try await formPage(request, organisation: nil, input: input, failure: failure),
-                status: .unprocessableEntity)
+        } onInvalid: { failure in
+            try await formPage(request, organisation: nil, input: input, failure: failure)
         }
     }
 
@@ -233,14 +231,11 @@ struct AdminController: RouteCollection {
         _ = try request.requireUser()
         let organisation = try await OrganisationQueries.find(request.uuidParameter("id"), on: request.db)
         let input = try decodeForm(request)
-        do {
+        return try await request.submitForm("admin/organisation") {
             let saved = try await OrganisationService.save(input, existing: organisation, on: request)
             return request.seeOther("/admin/organisations/\(try saved.requireID())", flash: Strings.saved)
-        } catch let failure as ValidationFailure {
-            return try await request.render(
-                "admin/organisation",
-                try await formPage(request, organisation: organisation, input: input, failure: failure),
-                status: .unprocessableEntity)
+        } onInvalid: { failure in
+            try await formPage(request, organisation: organisation, input: input, failure: failure)
         }
     }
 
@@ -288,13 +283,11 @@ struct AdminController: RouteCollection {
         var input = try request.content.decode(StaffInput.self)
         input.organisationId = try organisation.requireID().uuidString
         input.roles = input.roles ?? []
-        do {
+        return try await request.submitForm("admin/staff-new") {
             let user = try await StaffService.create(input, on: request)
             return request.seeOther("/admin/users/\(try user.requireID())", flash: Strings.saved)
-        } catch let failure as ValidationFailure {
-            return try await request.render(
-                "admin/staff-new", try await staffForm(request, organisation: organisation, input: input, failure: failure),
-                status: .unprocessableEntity)
+        } onInvalid: { failure in
+            try await staffForm(request, organisation: organisation, input: input, failure: failure)
         }
     }
 
@@ -370,13 +363,11 @@ struct AdminController: RouteCollection {
     func createTerritory(request: Request) async throws -> Response {
         _ = try request.requireUser()
         let input = try request.content.decode(TerritoryInput.self)
-        do {
+        return try await request.submitForm("admin/territories") {
             _ = try await TerritoryService.save(input, existing: nil, on: request)
             return request.seeOther("/admin/territories", flash: Strings.saved)
-        } catch let failure as ValidationFailure {
-            return try await request.render(
-                "admin/territories", try await territoriesPage(request, editing: nil, input: input, failure: failure),
-                status: .unprocessableEntity)
+        } onInvalid: { failure in
+            try await territoriesPage(request, editing: nil, input: input, failure: failure)
         }
     }
 
@@ -387,14 +378,11 @@ struct AdminController: RouteCollection {
             throw AppError.notFound
         }
         let input = try request.content.decode(TerritoryInput.self)
-        do {
+        return try await request.submitForm("admin/territories") {
             _ = try await TerritoryService.save(input, existing: existing, on: request)
             return request.seeOther("/admin/territories", flash: Strings.saved)
-        } catch let failure as ValidationFailure {
-            return try await request.render(
-                "admin/territories",
-                try await territoriesPage(request, editing: existing, input: input, failure: failure),
-                status: .unprocessableEntity)
+        } onInvalid: { failure in
+            try await territoriesPage(request, editing: existing, input: input, failure: failure)
         }
     }
 
@@ -467,12 +455,11 @@ struct AdminController: RouteCollection {
     @Sendable
     func addGrant(request: Request) async throws -> Response {
         let user = try await request.findUser()
-        do {
+        return try await request.submitForm("admin/user") {
             _ = try await StaffService.addGrant(try request.content.decode(GrantInput.self), to: user, on: request)
             return request.seeOther("/admin/users/\(try user.requireID())", flash: Strings.saved)
-        } catch let failure as ValidationFailure {
-            return try await request.render(
-                "admin/user", try await userPage(request, user: user, failure: failure), status: .unprocessableEntity)
+        } onInvalid: { failure in
+            try await userPage(request, user: user, failure: failure)
         }
     }
 

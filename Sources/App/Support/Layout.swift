@@ -67,6 +67,20 @@ extension Request {
         return response
     }
 
+    /// The one way a form is handled: run its action (usually ending in a redirect); if the input is
+    /// refused, show the same form again with the errors, answering 422 (409 for a pure clash).
+    func submitForm<Page: Encodable>(
+        _ template: String, action: () async throws -> Response,
+        onInvalid page: (ValidationFailure) async throws -> Page
+    ) async throws -> Response {
+        do {
+            return try await action()
+        } catch let failure as ValidationFailure {
+            return try await render(
+                template, try await page(failure), status: failure.isConflictOnly ? .conflict : .unprocessableEntity)
+        }
+    }
+
     /// A redirect after a successful POST (303, so the browser follows with GET).
     func seeOther(_ location: String, flash: String? = nil) -> Response {
         let response = redirect(to: location, redirectType: .normal)
