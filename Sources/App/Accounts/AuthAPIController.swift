@@ -161,9 +161,7 @@ struct DirectoryAPIController: RouteCollection {
     @Sendable
     func updateTerritory(request: Request) async throws -> TerritoryDTO {
         _ = try request.requireUser()
-        guard let existing = try await Territory.find(try request.uuidParameter("id"), on: request.db) else {
-            throw AppError.notFound
-        }
+        let existing = try await request.model(Territory.self, "id")
         var input = try request.content.decode(TerritoryInput.self)
         input.code = input.code ?? existing.code
         input.name = input.name ?? existing.name
@@ -227,11 +225,16 @@ extension Request {
         return id
     }
 
+    /// The model named by a UUID path parameter, or 404.
+    func model<M: Model>(_ type: M.Type, _ parameter: String) async throws -> M where M.IDValue == UUID {
+        guard let found = try await M.find(try uuidParameter(parameter), on: db) else { throw AppError.notFound }
+        return found
+    }
+
     /// The user named by the `:id` path parameter; 401 before 404 so strangers learn nothing.
     func findUser() async throws -> User {
         _ = try requireUser()
-        guard let user = try await User.find(try uuidParameter("id"), on: db) else { throw AppError.notFound }
-        return user
+        return try await model(User.self, "id")
     }
 
     /// The directory is for staff: the policy lets any staff role anywhere read it.

@@ -350,9 +350,7 @@ struct AdminController: RouteCollection {
         _ = try request.requireUser()
         var editing: Territory?
         if request.parameters.get("id") != nil {
-            guard let found = try await Territory.find(try request.uuidParameter("id"), on: request.db) else {
-                throw AppError.notFound
-            }
+            let found = try await request.model(Territory.self, "id")
             editing = found
         }
         return try await request.render(
@@ -374,9 +372,7 @@ struct AdminController: RouteCollection {
     @Sendable
     func updateTerritory(request: Request) async throws -> Response {
         _ = try request.requireUser()
-        guard let existing = try await Territory.find(try request.uuidParameter("id"), on: request.db) else {
-            throw AppError.notFound
-        }
+        let existing = try await request.model(Territory.self, "id")
         let input = try request.content.decode(TerritoryInput.self)
         return try await request.submitForm("admin/territories") {
             _ = try await TerritoryService.save(input, existing: existing, on: request)
