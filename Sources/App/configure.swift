@@ -45,6 +45,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
         try await DemoData.load(on: app.db, app: app)
     } else {
         try await ReferenceData.load(on: app.db)
+        try await DemoData.setAccountsActive(false, on: app.db, logger: app.logger)
     }
 
     if config.backgroundJobs {

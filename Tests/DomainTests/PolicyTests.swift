@@ -60,7 +60,7 @@ struct PolicyTests {
             #expect(!Policy.permits(citizen, action, in: .platform, tree: tree))
             #expect(!Policy.permits(citizen, action, in: .organisation(office), tree: tree))
         }
-        #expect(!Policy.permitsAnywhere(citizen, .viewOrganisations))
+        #expect(!Policy.permitsAnywhere(citizen, .viewOrganisations, tree: tree))
     }
 
     @Test func rolesAreAssignedOnlyWithinReach() {

@@ -240,6 +240,7 @@ extension Request {
     /// The directory is for staff: the policy lets any staff role anywhere read it.
     func authorizeDirectory() async throws {
         let actor = try await requireActor()
-        guard Policy.permitsAnywhere(actor, .viewOrganisations) else { throw AppError.forbidden }
+        let tree = try await OrganisationQueries.tree(on: db)
+        guard Policy.permitsAnywhere(actor, .viewOrganisations, tree: tree) else { throw AppError.forbidden }
     }
 }

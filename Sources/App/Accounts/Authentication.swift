@@ -23,13 +23,32 @@ struct SessionAuthenticator: AsyncMiddleware {
             {
                 request.auth.login(row.user)
                 request.storage[CurrentSessionKey.self] = row
-                // Sliding expiry, written at most once per tenth of the lifetime to keep reads read-only.
-                let lifetime = request.application.config.sessionLifetime
-                if row.expiresAt.timeIntervalSince(now) < lifetime * 0.9 {
-                    row.expiresAt = now.addingTimeInterval(lifetime)
-                    try await row.update(on: request.db)
-                }
+                return try await respondRefreshing(row, request: request, now: now, next: next)
             }
+            // A dead key: forget the cookie, also on the sign-in redirect an error turns into.
+            let response: Response
+            do {
+                response = try await next.respond(to: request)
+            } catch {
+                response = await AppErrorMiddleware().response(for: error, request: request)
+            }
+            if response.cookies[Cookies.session] == nil {
+                response.cookies[Cookies.session] = HTTPCookies.Value(
+                    string: "", expires: Date(timeIntervalSince1970: 0), path: "/", isHTTPOnly: true, sameSite: .lax)
+            }
+            return response
+        }
+        return try await next.respond(to: request)
+    }
+
+    /// Sliding expiry, written at most once per tenth of the lifetime to keep reads read-only.
+    private func respondRefreshing(
+        _ row: SessionRow, request: Request, now: Date, next: any AsyncResponder
+    ) async throws -> Response {
+        let lifetime = request.application.config.sessionLifetime
+        if row.expiresAt.timeIntervalSince(now) < lifetime * 0.9 {
+            row.expiresAt = now.addingTimeInterval(lifetime)
+            try await row.update(on: request.db)
         }
         return try await next.respond(to: request)
     }
@@ -71,7 +90,9 @@ struct CSRFMiddleware: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let cookie = request.cookies[Cookies.csrf].map(\.string).flatMap { $0.count >= Self.minimumLength ? $0 : nil }
-        let sessionKey = request.storage[CurrentSessionKey.self] != nil ? request.cookies[Cookies.session]?.string : nil
+        // A session cookie that no longer signs in (expired, ended elsewhere) still keys the token, so
+        // a form rendered before it expired reaches its handler, which then asks to sign in again.
+        let sessionKey = request.cookies[Cookies.session].map(\.string).flatMap { $0.isEmpty ? nil : $0 }
         let expected = sessionKey.map(Self.token(forSessionKey:)) ?? cookie
         let anonymousToken = cookie ?? Secrets.randomToken()
         request.storage[CSRFTokenKey.self] = expected ?? anonymousToken

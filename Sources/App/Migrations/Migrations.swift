@@ -15,11 +15,13 @@ enum Migrations {
         app.migrations.add(M0007CreateSignInFailures())
         app.migrations.add(M0008CreateMailOutbox())
         app.migrations.add(M0009UniquePlatformGrants())
+        app.migrations.add(M0010CreateClassifier())
     }
 }
 
 extension Error {
-    /// A unique index refused the write: a race with another request that the checks before it lost.
+    /// A constraint refused the write: usually a unique index and a race with another request that the
+    /// checks before it lost. Callers re-check the clash before blaming the input.
     var isUniqueViolation: Bool {
         (self as? any DatabaseError)?.isConstraintFailure ?? false
     }

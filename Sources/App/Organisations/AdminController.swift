@@ -62,7 +62,8 @@ struct AdminController: RouteCollection {
             "admin/organisations",
             ListPage(
                 layout: await Layout.make(for: request, title: "Организации"), rows: rows,
-                canCreate: Policy.permitsAnywhere(actor, .manageOrganisation)))
+                canCreate: Policy.permitsAnywhere(
+                    actor, .manageOrganisation, tree: try await OrganisationQueries.tree(on: request.db))))
     }
 
     struct FormPage: Encodable {
@@ -188,7 +189,8 @@ struct AdminController: RouteCollection {
     func newForm(request: Request) async throws -> Response {
         _ = try request.requireUser()
         let actor = try await request.requireActor()
-        guard Policy.permitsAnywhere(actor, .manageOrganisation) else { throw AppError.forbidden }
+        let tree = try await OrganisationQueries.tree(on: request.db)
+        guard Policy.permitsAnywhere(actor, .manageOrganisation, tree: tree) else { throw AppError.forbidden }
         var input = OrganisationInput()
         input.parentId = try? request.query.get(String.self, at: "parent")
         return try await request.render(

@@ -84,7 +84,13 @@ enum OrganisationService {
         do {
             try await persist(organisation, territories: territories, spheres: spheres, on: db)
         } catch where error.isUniqueViolation {
-            throw ValidationFailure([FieldError("name", .taken)])
+            // Only a real clash on the name is the person's to fix; anything else stays a server error.
+            var clash = Organisation.query(on: db).filter(\.$name == valid.name)
+            if let id = existing?.id { clash = clash.filter(\.$id != id) }
+            if try await clash.count() > 0 {
+                throw ValidationFailure([FieldError("name", .taken)])
+            }
+            throw error
         }
         return try await OrganisationQueries.find(organisation.requireID(), on: db)
     }

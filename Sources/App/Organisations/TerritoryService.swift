@@ -50,7 +50,12 @@ enum TerritoryService {
         do {
             try await territory.save(on: db)
         } catch where error.isUniqueViolation {
-            throw ValidationFailure([FieldError("code", .taken)])
+            var clash = Territory.query(on: db).filter(\.$code == valid.code)
+            if let id = existing?.id { clash = clash.filter(\.$id != id) }
+            if try await clash.count() > 0 {
+                throw ValidationFailure([FieldError("code", .taken)])
+            }
+            throw error
         }
         return territory
     }

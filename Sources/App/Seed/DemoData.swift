@@ -82,6 +82,20 @@ enum DemoData {
         .init(email: "citizen@consumerdesk.test", surname: "Иванова", name: "Мария", patronymic: "Сергеевна", role: .citizen, organisation: nil, phone: "+79171234567"),
     ]
 
+    /// Outside demo mode the demo accounts (published password) must not sign in, even if an earlier
+    /// demo run left them in this database; in demo mode they are active again.
+    static func setAccountsActive(_ active: Bool, on db: any Database, logger: Logger) async throws {
+        let emails = accounts.map(\.email)
+        let changed = try await User.query(on: db).filter(\.$email ~~ emails).filter(\.$isActive == !active).count()
+        guard changed > 0 else { return }
+        try await User.query(on: db).filter(\.$email ~~ emails).set(\.$isActive, to: active).update()
+        if !active {
+            try await SessionRow.query(on: db).join(User.self, on: \SessionRow.$user.$id == \User.$id)
+                .filter(User.self, \.$email ~~ emails).all().delete(on: db)
+            logger.warning("Demo mode is off: \(changed) demo accounts in this database were blocked")
+        }
+    }
+
     static func load(on db: any Database, app: Application) async throws {
         try await ReferenceData.load(on: db)
         let root = organisations[0]
@@ -90,6 +104,7 @@ enum DemoData {
             try await db.transaction { db in try await insert(on: db, passwordHash: hash) }
             app.logger.notice("Demo data loaded: \(organisations.count) organisations, \(accounts.count) accounts")
         }
+        try await setAccountsActive(true, on: db, logger: app.logger)
         var lines = ["Demo mode: demo accounts (password for all: \(password))"]
         for account in accounts {
             let padded = account.email.padding(toLength: 36, withPad: " ", startingAt: 0)

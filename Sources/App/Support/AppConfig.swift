@@ -59,8 +59,6 @@ public struct AppConfig: Sendable {
         } else if let path = env["SQLITE_PATH"]?.nonEmpty {
             config.database = path == ":memory:" ? .sqliteMemory : .sqliteFile(path: path)
         }
-        // Demo accounts share a published password: on by default only on loopback.
-        if !["127.0.0.1", "localhost", "::1"].contains(config.host) { config.demo = false }
         if let demo = env["DEMO"]?.nonEmpty { config.demo = try bool("DEMO", demo) }
         if let value = env["AUTO_MIGRATE"]?.nonEmpty { config.autoMigrate = try bool("AUTO_MIGRATE", value) }
         config.publicURL = env["PUBLIC_URL"]?.nonEmpty ?? "http://\(config.host):\(config.port)"
@@ -100,6 +98,17 @@ public struct AppConfig: Sendable {
             config.trustForwardedFor = try bool("TRUST_FORWARDED_FOR", value)
         }
         config.workingDirectory = env["WORKDIR"]?.nonEmpty
+        // Demo accounts share a published password: on by default only for a purely local run — not
+        // when listening elsewhere, published under another address, or behind a proxy.
+        if env["DEMO"]?.nonEmpty == nil {
+            let local = ["127.0.0.1", "localhost", "::1"]
+            let publicHost = URLComponents(string: config.publicURL)?.host ?? ""
+            if !local.contains(config.host) || !local.contains(publicHost) || config.trustForwardedFor
+                || config.secureCookies
+            {
+                config.demo = false
+            }
+        }
         config.metricsToken = env["METRICS_TOKEN"]?.nonEmpty
         if let schema = env["DATABASE_SCHEMA"]?.nonEmpty { config.postgresSearchPath = [schema] }
         if let value = env["BCRYPT_COST"]?.nonEmpty {

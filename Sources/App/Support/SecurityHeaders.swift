@@ -16,7 +16,11 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
             ("Referrer-Policy", "no-referrer"),
             ("Content-Security-Policy", Self.contentSecurityPolicy),
         ]
-        for (name, value) in headers where !response.headers.contains(name: name) {
+        var all = headers
+        if request.application.config.secureCookies {
+            all.append(("Strict-Transport-Security", "max-age=31536000"))
+        }
+        for (name, value) in all where !response.headers.contains(name: name) {
             response.headers.replaceOrAdd(name: name, value: value)
         }
         return response

@@ -83,9 +83,13 @@ public enum Policy {
     }
 
     /// For actions not tied to one organisation (reading the directory): does any grant's role allow it?
-    public static func permitsAnywhere(_ actor: Actor, _ action: Action) -> Bool {
+    public static func permitsAnywhere(_ actor: Actor, _ action: Action, tree: OrganisationTree) -> Bool {
         guard let allowed = rules[action] else { return false }
-        return actor.grants.contains { allowed[$0.role] != nil }
+        return actor.grants.contains { grant in
+            guard allowed[grant.role] != nil else { return false }
+            guard let org = grant.organisationID else { return grant.role.mayBePlatformWide }
+            return !tree.inactive.contains(org)
+        }
     }
 
     /// Is the actor a platform-wide administrator?

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An email address, trimmed and lower-cased so one mailbox is one account.
 public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible {
     public let value: String
@@ -6,7 +8,8 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
     /// characters, a domain of at least two dot-separated labels. Cyrillic domains such as `почта.рф`
     /// are accepted and stored in their ASCII (Punycode) form, which every mail server can deliver to.
     public init?(_ raw: String) {
-        let text = raw.trimmingWhitespace().lowercased()
+        // NFC first: a decomposed «й» must give the same address as a composed one.
+        let text = raw.trimmingWhitespace().precomposedStringWithCanonicalMapping.lowercased()
         guard text.count <= 254 else { return nil }
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
@@ -29,7 +32,9 @@ public struct EmailAddress: Sendable, Hashable, Codable, CustomStringConvertible
         guard let tld = labels.last, tld.count >= 2, tld.allSatisfy(\.isLetter) || tld.hasPrefix("xn--") else {
             return nil
         }
-        guard let ascii = Punycode.asciiDomain(String(domain)), ascii.count <= 253 else { return nil }
+        guard let ascii = Punycode.asciiDomain(String(domain)), ascii.count <= 253,
+            ascii.split(separator: ".").allSatisfy({ $0.count <= 63 })
+        else { return nil }
         self.value = local + "@" + ascii
     }
 

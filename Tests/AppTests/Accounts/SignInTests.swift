@@ -60,6 +60,28 @@ struct SignInTests {
         }
     }
 
+    @Test func aFormFromAnExpiredSessionLeadsToSignInNotAnError() async throws {
+        try await withApp(demo: true) { app in
+            let browser = try Browser(app)
+            try await browser.signIn("admin@consumerdesk.test")
+            try await SessionRow.query(on: app.db).delete()  // the session ended meanwhile
+            let response = try await browser.post("/admin/organisations", form: [("name", "X"), ("kind", "partner")])
+            #expect(response.status == .seeOther)
+            #expect(response.location?.hasPrefix("/login") == true)
+            #expect(browser.cookies["cd_session"] == nil, "the dead cookie is cleared")
+        }
+    }
+
+    @Test func demoAccountsAreBlockedWhenDemoModeIsOff() async throws {
+        try await withApp(demo: true) { app in
+            try await DemoData.setAccountsActive(false, on: app.db, logger: app.logger)
+            let response = try await Browser(app).post("/login", form: [("login", "admin@consumerdesk.test"), ("password", "demo2026")])
+            #expect(response.status == .forbidden)
+            try await DemoData.setAccountsActive(true, on: app.db, logger: app.logger)
+            try await Browser(app).signIn("admin@consumerdesk.test")
+        }
+    }
+
     @Test func responsesCarrySecurityHeaders() async throws {
         try await withApp { app in
             let response = try await Browser(app).get("/login")

@@ -91,6 +91,8 @@ struct OperationsTests {
         #expect(config.publicURL == "https://zpp.example")
         #expect(try AppConfig.fromEnvironment(["HOST": "0.0.0.0"]).demo == false, "no published passwords off loopback")
         #expect(try AppConfig.fromEnvironment(["HOST": "0.0.0.0", "DEMO": "true"]).demo)
+        #expect(try AppConfig.fromEnvironment(["PUBLIC_URL": "https://zpp.example"]).demo == false)
+        #expect(try AppConfig.fromEnvironment(["TRUST_FORWARDED_FOR": "true"]).demo == false)
         let defaults = try AppConfig.fromEnvironment([:])
         #expect(defaults.database == .sqliteFile(path: "data/consumerdesk.sqlite"))
         #expect(defaults.demo)
