@@ -41,6 +41,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
         }
         try await app.autoMigrate()
     }
+    try await ClassifierService.loadShippedIfEmpty(app)
     if config.demo {
         try await DemoData.load(on: app.db, app: app)
     } else {

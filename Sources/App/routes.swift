@@ -8,9 +8,11 @@ func routes(_ app: Application) throws {
     let api = app.grouped("api", "v1").grouped(BearerAuthenticator())
     try api.register(collection: AuthAPIController())
     try api.register(collection: DirectoryAPIController())
+    try api.register(collection: ClassifierAPIController())
 
     let pages = app.grouped(SessionAuthenticator(), CSRFMiddleware(), FlashMiddleware())
     try pages.register(collection: HomeController())
     try pages.register(collection: AuthController())
     try pages.register(collection: AdminController())
+    try pages.register(collection: ClassifierAdminController())
 }

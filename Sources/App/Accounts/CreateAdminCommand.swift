@@ -43,4 +43,6 @@ struct CreateAdminCommand: AsyncCommand {
 
 public func registerCommands(_ app: Application) {
     app.asyncCommands.use(CreateAdminCommand(), as: "create-admin")
+    app.asyncCommands.use(ClassifierImportCommand(), as: "classifier-import")
+    app.asyncCommands.use(ClassifierExportCommand(), as: "classifier-export")
 }

@@ -1,6 +1,7 @@
 import Domain
 import Fluent
 import Foundation
+import Vapor
 
 /// A category of the classifier. `@unchecked Sendable`: a Fluent model, owned by one request at a time.
 final class Category: Model, @unchecked Sendable {
@@ -98,3 +99,6 @@ final class ClassifierChange: Model, @unchecked Sendable {
 
     init() {}
 }
+
+/// The classifier file format is also the API's response body.
+extension ClassifierSpec: Content {}

@@ -47,9 +47,18 @@ struct APIErrorBody: Content {
         var message: String
     }
 
+    struct FileIssue: Content {
+        var line: Int?
+        var path: String
+        var code: String
+        var value: String
+        var message: String
+    }
+
     var error: Bool = true
     var reason: String
     var fields: [Field]?
+    var issues: [FileIssue]?
 }
 
 extension Request {
@@ -74,6 +83,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
         var status = HTTPResponseStatus.internalServerError
         var reason = "Something went wrong"
         var fields: [APIErrorBody.Field]?
+        var issues: [APIErrorBody.FileIssue]?
         var headers = HTTPHeaders()
 
         switch error {
@@ -86,6 +96,14 @@ struct AppErrorMiddleware: AsyncMiddleware {
             reason = "Validation failed: "
                 + failure.errors.map { "\($0.field) \(Strings.en($0.code))" }.joined(separator: "; ")
             fields = failure.errors.map { .init(field: $0.field, code: $0.code.rawValue, message: Strings.en($0.code)) }
+        case let failure as ClassifierImportFailure:
+            status = .unprocessableEntity
+            reason = "The classifier file was not imported: " + failure.issues.prefix(5).map { issue in
+                (issue.line.map { "line \($0): " } ?? "") + "\(issue.path) \(Strings.en(issue.code))"
+            }.joined(separator: "; ")
+            issues = failure.issues.map {
+                .init(line: $0.line, path: $0.path, code: $0.code.rawValue, value: $0.value, message: Strings.en($0.code))
+            }
         case let abort as any AbortError:
             status = abort.status
             reason = abort.reason
@@ -104,7 +122,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
         if request.wantsJSON {
             let response = Response(status: status, headers: headers)
             do {
-                try response.content.encode(APIErrorBody(reason: reason, fields: fields))
+                try response.content.encode(APIErrorBody(reason: reason, fields: fields, issues: issues))
             } catch {
                 response.body = .init(string: "{\"error\":true,\"reason\":\"Internal server error\"}")
             }

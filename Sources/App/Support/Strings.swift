@@ -102,6 +102,93 @@ enum Strings {
         }
     }
 
+    static func ru(_ code: ClassifierIssue.Code) -> String {
+        switch code {
+        case .malformedFile: "Файл не читается как таблица или JSON"
+        case .missingColumn: "Нет обязательного столбца или поля"
+        case .badCode: "Код может содержать только латинские строчные буквы, цифры и дефис"
+        case .duplicateCode: "Такой код уже встречается в файле"
+        case .emptyName: "Пустое наименование"
+        case .nameTooLong: "Наименование длиннее 200 символов"
+        case .unknownSphere: "Неизвестная сфера"
+        case .unknownKind: "Вид должен быть appeal (обращение) или message (сообщение)"
+        case .unknownDayType: "Тип дней должен быть calendar или working"
+        case .termOutOfRange: "Срок должен быть от 1 до 60 дней"
+        case .formalAppealTooLong: "Срок ответа на обращение по 59-ФЗ — не более 30 дней"
+        case .fastTrackTooLong: "Срок фаст-трека — не более 5 дней"
+        case .badQuestion: "Ошибка в дополнительном вопросе"
+        case .inconsistentCategory: "У категории разные наименования или сферы в разных строках"
+        case .emptyClassifier: "В файле нет ни одной категории"
+        case .emptyCategory: "В категории нет подкатегорий"
+        case .badNumber: "Ожидалось целое число"
+        case .badBoolean: "Ожидалось true или false"
+        }
+    }
+
+    static func en(_ code: ClassifierIssue.Code) -> String {
+        switch code {
+        case .malformedFile: "the file cannot be read"
+        case .missingColumn: "a required column or field is missing"
+        case .badCode: "codes may contain lowercase latin letters, digits and hyphens only"
+        case .duplicateCode: "the code occurs more than once"
+        case .emptyName: "the name is empty"
+        case .nameTooLong: "the name is longer than 200 characters"
+        case .unknownSphere: "unknown sphere"
+        case .unknownKind: "kind must be appeal or message"
+        case .unknownDayType: "day type must be calendar or working"
+        case .termOutOfRange: "terms must be 1 to 60 days"
+        case .formalAppealTooLong: "a 59-FZ appeal is answered within 30 days at most"
+        case .fastTrackTooLong: "a fast-track term is 5 days at most"
+        case .badQuestion: "an extra question is malformed"
+        case .inconsistentCategory: "the category has different names or spheres on different rows"
+        case .emptyClassifier: "the file has no categories"
+        case .emptyCategory: "the category has no subcategories"
+        case .badNumber: "a whole number was expected"
+        case .badBoolean: "true or false was expected"
+        }
+    }
+
+    static func title(_ kind: AppealKind) -> String {
+        switch kind {
+        case .appeal: "Обращение (59-ФЗ)"
+        case .message: "Сообщение"
+        }
+    }
+
+    static func title(_ action: ClassifierChange.Action) -> String {
+        switch action {
+        case .created: "добавлено"
+        case .updated: "изменено"
+        case .retired: "выведено из употребления"
+        case .restored: "возвращено"
+        }
+    }
+
+    /// «30 календарных дней», «3 рабочих дня».
+    static func term(_ days: Int, _ type: DayType) -> String {
+        let adjective = type == .calendar ? "календарн" : "рабоч"
+        let (dayWord, ending): (String, String) =
+            switch plural(days) {
+            case .one: ("день", type == .calendar ? "ый" : "ий")
+            case .few: ("дня", "ых")
+            case .many: ("дней", "ых")
+            }
+        return "\(days) \(adjective)\(ending) \(dayWord)"
+    }
+
+    enum PluralForm { case one, few, many }
+
+    /// Russian plural form of a number: 1 день, 2 дня, 5 дней, 21 день, 11 дней.
+    static func plural(_ number: Int) -> PluralForm {
+        let n = abs(number) % 100
+        if (11...14).contains(n) { return .many }
+        switch n % 10 {
+        case 1: return .one
+        case 2, 3, 4: return .few
+        default: return .many
+        }
+    }
+
     static let invalidCredentials = "Неверный логин или пароль."
     static func throttled(seconds: Int) -> String {
         let minutes = max(1, (seconds + 59) / 60)

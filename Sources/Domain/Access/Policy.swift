@@ -14,6 +14,8 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case manageStaff
     /// See citizens' accounts (personal data of the public); platform-wide only.
     case viewCitizens
+    /// Import, export and edit the classifier and the routing rules: region-wide reference data.
+    case manageClassifier
 }
 
 /// Where an action applies: the whole platform, or one organisation.
@@ -56,6 +58,7 @@ public enum Policy {
         .viewStaff: [.admin: .subtree, .manager: .subtree, .coordinator: .ownOrganisation, .curator: .subtree],
         .manageStaff: [.admin: .subtree],
         .viewCitizens: [.admin: .subtree],
+        .manageClassifier: [.admin: .subtree],
     ]
 
     public static func permits(

@@ -117,6 +117,27 @@ final class Browser: @unchecked Sendable {
         return response
     }
 
+    /// Submits a multipart form with one file, as a browser's file upload does.
+    @discardableResult
+    func upload(_ path: String, field: String, filename: String, contentType: String, data: Data)
+        async throws -> TestingHTTPResponse
+    {
+        if cookies["cd_csrf"] == nil { try await get("/login") }
+        let token = cookies["cd_session"].map(CSRFMiddleware.token(forSessionKey:)) ?? cookies["cd_csrf"] ?? ""
+        let boundary = "----cd\(UUID().uuidString)"
+        var body = Data()
+        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n".utf8))
+        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(field)\"; filename=\"\(filename)\"\r\n".utf8))
+        body.append(Data("Content-Type: \(contentType)\r\n\r\n".utf8))
+        body.append(data)
+        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+        var headers = cookieHeader
+        headers.replaceOrAdd(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")
+        let response = try await tester.sendRequest(.POST, path, headers: headers, body: ByteBuffer(data: body))
+        remember(response)
+        return response
+    }
+
     func signIn(_ login: String, password: String = "demo2026") async throws {
         let response = try await post("/login", form: [("login", login), ("password", password)])
         #expect(response.status == .seeOther, "sign-in of \(login) failed: \(response.body.string.prefix(300))")
