@@ -1,4 +1,5 @@
 import App
+import Foundation
 import Logging
 import Vapor
 
@@ -16,9 +17,11 @@ enum Entrypoint {
             registerCommands(app)
             try await app.execute()
         } catch {
-            app.logger.report(error: error)
+            // A failed command (bad input file, database down) ends with a message and exit status 1,
+            // not a crash report.
+            app.logger.error("\(String(describing: error))")
             try? await app.asyncShutdown()
-            throw error
+            exit(1)
         }
         try await app.asyncShutdown()
     }
