@@ -9,10 +9,12 @@ func routes(_ app: Application) throws {
     try api.register(collection: AuthAPIController())
     try api.register(collection: DirectoryAPIController())
     try api.register(collection: ClassifierAPIController())
+    try api.register(collection: RoutingAPIController())
 
     let pages = app.grouped(SessionAuthenticator(), CSRFMiddleware(), FlashMiddleware())
     try pages.register(collection: HomeController())
     try pages.register(collection: AuthController())
     try pages.register(collection: AdminController())
     try pages.register(collection: ClassifierAdminController())
+    try pages.register(collection: RoutingAdminController())
 }

@@ -110,3 +110,37 @@ struct ClassifierFileTests {
         #expect(subs.map(\.dayType) == [.calendar, .working, .working])
     }
 }
+
+@Suite("Routing")
+struct RoutingTests {
+    let region = UUID(), district = UUID(), settlement = UUID(), otherDistrict = UUID()
+    let office = UUID(), department = UUID(), municipality = UUID(), ngo = UUID()
+
+    var rules: [RoutingRule] {
+        [
+            RoutingRule(organisationID: office),
+            RoutingRule(categoryCode: "trade", territoryID: district, organisationID: municipality),
+            RoutingRule(territoryID: district, organisationID: department),
+            RoutingRule(subcategoryCode: "finance-insurance", organisationID: ngo),
+        ]
+    }
+
+    func resolve(_ sub: String, _ category: String, _ lineage: [UUID]) -> Routing.Resolution {
+        Routing.resolve(subcategory: sub, category: category, territoryLineage: lineage, rules: rules)
+    }
+
+    @Test func mostSpecificRuleWins() {
+        #expect(resolve("trade-refund", "trade", [settlement, district, region]) == .organisation(municipality))
+        #expect(resolve("housing-heat", "housing", [settlement, district, region]) == .organisation(department))
+        #expect(resolve("housing-heat", "housing", [otherDistrict, region]) == .organisation(office))
+        #expect(resolve("finance-insurance", "finance", [district, region]) == .organisation(ngo))
+    }
+
+    @Test func contradictionsAreReportedNotGuessed() {
+        let twice = rules + [RoutingRule(territoryID: district, organisationID: ngo)]
+        let result = Routing.resolve(subcategory: "x", category: "y", territoryLineage: [district, region], rules: twice)
+        #expect(result == .ambiguous([department, ngo].sorted { $0.uuidString < $1.uuidString }))
+        #expect(RoutingRule(territoryID: district, organisationID: ngo).key == RoutingRule(territoryID: district, organisationID: department).key)
+        #expect(Routing.resolve(subcategory: "x", category: "y", territoryLineage: [], rules: []) == .none)
+    }
+}

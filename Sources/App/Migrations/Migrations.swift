@@ -16,6 +16,7 @@ enum Migrations {
         app.migrations.add(M0008CreateMailOutbox())
         app.migrations.add(M0009UniquePlatformGrants())
         app.migrations.add(M0010CreateClassifier())
+        app.migrations.add(M0011CreateRoutingRules())
     }
 }
 

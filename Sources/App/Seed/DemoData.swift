@@ -113,6 +113,46 @@ enum DemoData {
         app.logger.notice("\(lines.joined(separator: "\n"))")
     }
 
+    /// Demo routing (product.md §3): the regional office by default; territorial departments for their
+    /// districts; municipal administrations for trade, catering and household services in their towns
+    /// (ЗоЗПП ст. 44) and for the general ПОС categories; the regional administration for general
+    /// categories elsewhere; the NGO for credit and insurance disputes region-wide.
+    static func insertRoutingRules(
+        on db: any Database, organisations ids: [String: UUID], territories: [String: Territory]
+    ) async throws {
+        func territory(_ code: String) -> UUID? { territories[code]?.id }
+        var rules = [RoutingRule(organisationID: ids["rpn"]!)]
+        for code in ["vlg-volzhsky", "vlg-leninsky", "vlg-sredneakhtubinsky", "vlg-bykovsky"] {
+            rules.append(RoutingRule(territoryID: territory(code), organisationID: ids["to-volzhsky"]!))
+        }
+        for code in ["vlg-kamyshin", "vlg-kamyshinsky"] {
+            rules.append(RoutingRule(territoryID: territory(code), organisationID: ids["to-kamyshin"]!))
+        }
+        let municipal = [("vlg-volgograd", "adm-volgograd"), ("vlg-volzhsky", "adm-volzhsky"),
+                         ("vlg-gorodishchensky", "adm-gorodishche")]
+        let categories = try await Category.query(on: db).all()
+        for category in categories {
+            if category.sphere == nil {
+                rules.append(RoutingRule(categoryCode: category.code, organisationID: ids["gov"]!))
+                for (place, organisation) in municipal {
+                    rules.append(RoutingRule(categoryCode: category.code, territoryID: territory(place), organisationID: ids[organisation]!))
+                }
+            } else if ["trade", "catering", "household_services"].contains(category.sphere) {
+                for (place, organisation) in municipal {
+                    rules.append(RoutingRule(categoryCode: category.code, territoryID: territory(place), organisationID: ids[organisation]!))
+                }
+            }
+        }
+        for code in ["financial-services-loan-insurance", "financial-services-collectors", "financial-services-microloans",
+                     "financial-services-loan-without-consent", "financial-services-credit-history"]
+        where try await Subcategory.query(on: db).filter(\.$code == code).count() > 0 {
+            rules.append(RoutingRule(subcategoryCode: code, organisationID: ids["ngo"]!))
+        }
+        for chunk in rules.map({ RoutingRuleRow($0, createdBy: nil) }).chunked(by: 100) {
+            try await chunk.create(on: db)
+        }
+    }
+
     private static func insert(on db: any Database, passwordHash: String) async throws {
         let territories = Dictionary(uniqueKeysWithValues: try await Territory.query(on: db).all().map { ($0.code, $0) })
         let spheres = Dictionary(uniqueKeysWithValues: try await Sphere.query(on: db).all().map { ($0.code, $0) })
@@ -128,6 +168,7 @@ enum DemoData {
             try await organisation.$territories.attach(item.territories.compactMap { territories[$0] }, on: db)
             try await organisation.$spheres.attach(item.spheres.compactMap { spheres[$0.rawValue] }, on: db)
         }
+        try await insertRoutingRules(on: db, organisations: ids, territories: territories)
         let now = Date()
         for account in accounts {
             let user = User(
