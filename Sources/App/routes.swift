@@ -10,6 +10,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: DirectoryAPIController())
     try api.register(collection: ClassifierAPIController())
     try api.register(collection: RoutingAPIController())
+    try api.register(collection: AppealAPIController())
 
     let pages = app.grouped(SessionAuthenticator(), CSRFMiddleware(), FlashMiddleware())
     try pages.register(collection: HomeController())

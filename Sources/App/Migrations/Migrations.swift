@@ -17,6 +17,7 @@ enum Migrations {
         app.migrations.add(M0009UniquePlatformGrants())
         app.migrations.add(M0010CreateClassifier())
         app.migrations.add(M0011CreateRoutingRules())
+        app.migrations.add(M0012CreateAppeals())
     }
 }
 

@@ -72,7 +72,7 @@ enum DemoData {
     static let accounts: [DemoAccount] = [
         .init(email: "admin@consumerdesk.test", surname: "Сидоров", name: "Алексей", patronymic: "Петрович", role: .admin, organisation: nil),
         .init(email: "admin.volgograd@consumerdesk.test", surname: "Лебедева", name: "Ольга", patronymic: "Викторовна", role: .admin, organisation: "adm-volgograd"),
-        .init(email: "moderator@consumerdesk.test", surname: "Кузнецова", name: "Анна", patronymic: "Игоревна", role: .moderator, organisation: "rpn"),
+        .init(email: "moderator@consumerdesk.test", surname: "Кузнецова", name: "Анна", patronymic: "Игоревна", role: .moderator, organisation: nil),
         .init(email: "coordinator@consumerdesk.test", surname: "Морозов", name: "Дмитрий", patronymic: "Олегович", role: .coordinator, organisation: "to-volzhsky"),
         .init(email: "executor@consumerdesk.test", surname: "Волкова", name: "Елена", patronymic: "Андреевна", role: .executor, organisation: "to-volzhsky"),
         .init(email: "manager@consumerdesk.test", surname: "Павлов", name: "Сергей", patronymic: "Николаевич", role: .manager, organisation: "to-volzhsky"),

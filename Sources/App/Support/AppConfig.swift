@@ -34,6 +34,8 @@ public struct AppConfig: Sendable {
     public var workingDirectory: String?
     /// bcrypt work factor; tests lower it to keep hashing fast (still real bcrypt).
     public var bcryptCost: Int = 12
+    /// Region code in appeal numbers (`34-2026-000123`): 34 is Volgograd oblast.
+    public var regionCode: Int = 34
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     public var metricsToken: String?
     /// PostgreSQL schema search path (tests run each app in its own schema).
@@ -110,6 +112,10 @@ public struct AppConfig: Sendable {
             }
         }
         config.metricsToken = env["METRICS_TOKEN"]?.nonEmpty
+        if let value = env["REGION_CODE"]?.nonEmpty {
+            guard let code = Int(value), (1...99).contains(code) else { throw ConfigError.invalid("REGION_CODE", value) }
+            config.regionCode = code
+        }
         if let schema = env["DATABASE_SCHEMA"]?.nonEmpty { config.postgresSearchPath = [schema] }
         if let value = env["BCRYPT_COST"]?.nonEmpty {
             guard let cost = Int(value), (4...31).contains(cost) else { throw ConfigError.invalid("BCRYPT_COST", value) }

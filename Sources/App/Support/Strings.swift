@@ -1,4 +1,5 @@
 import Domain
+import Foundation
 
 /// The strings table: every Russian text shown by Swift code (templates hold the rest), plus the
 /// English texts of the API. Keeping them here keeps Russian out of the logic.
@@ -24,6 +25,12 @@ enum Strings {
         case .notFound: "Не найдено."
         case .cycle: "Организация не может входить сама в себя."
         case .taken: "Такое значение уже используется."
+        case .dateInFuture: "Дата не может быть в будущем."
+        case .retired: "Эта подкатегория больше не используется, выберите другую."
+        case .fileTooLarge: "Файл больше 10 МБ."
+        case .fileType: "Можно прикрепить только JPEG, PNG или PDF."
+        case .tooManyFiles: "Не больше 5 файлов."
+        case .idempotencyMismatch: "Повторный запрос отличается от первого."
         case .invalidINN: "ИНН должен состоять из 10 или 12 цифр с верной контрольной суммой."
         case .invalidParent: "Такая вышестоящая организация не подходит для этого вида организации."
         }
@@ -50,6 +57,12 @@ enum Strings {
         case .notFound: "does not exist"
         case .cycle: "would make the organisation its own ancestor"
         case .taken: "is already in use"
+        case .dateInFuture: "must not be in the future"
+        case .retired: "is retired; choose another"
+        case .fileTooLarge: "is larger than 10 MB"
+        case .fileType: "must be a JPEG, PNG or PDF file"
+        case .tooManyFiles: "at most 5 files"
+        case .idempotencyMismatch: "the Idempotency-Key was used for a different request"
         case .invalidINN: "must be 10 or 12 digits with a valid checksum"
         case .invalidParent: "is not an allowed parent for this kind of organisation"
         }
@@ -187,6 +200,37 @@ enum Strings {
         case 2, 3, 4: return .few
         default: return .many
         }
+    }
+
+    static func appealRegisteredSubject(_ number: String) -> String { "Обращение № \(number) зарегистрировано" }
+
+    static func appealRegisteredBody(name: String, number: String, subcategory: String, due: String, link: String) -> String {
+        """
+        Здравствуйте, \(name)!
+
+        Ваше обращение зарегистрировано.
+
+        Номер: \(number)
+        Тема: \(subcategory)
+        Срок ответа: до \(due)
+
+        Следить за обращением можно в личном кабинете:
+        \(link)
+
+        Назовите номер обращения, если будете звонить на горячую линию.
+
+        —
+        ConsumerDesk
+        """
+    }
+
+    /// `26.06.2026` in the region's time zone.
+    static func date(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "ru_RU")
+        formatter.timeZone = TimeZone(identifier: "Europe/Volgograd")
+        formatter.dateFormat = "dd.MM.yyyy"
+        return formatter.string(from: date)
     }
 
     static let invalidCredentials = "Неверный логин или пароль."

@@ -14,6 +14,10 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case manageStaff
     /// See citizens' accounts (personal data of the public); platform-wide only.
     case viewCitizens
+    /// Register an appeal on a citizen's behalf (a hotline call, a visit to the reception office).
+    case registerOnBehalf
+    /// Read an appeal card with the applicant's personal data (scope: the executor organisation).
+    case viewAppeals
     /// Import, export and edit the classifier and the routing rules: region-wide reference data.
     case manageClassifier
 }
@@ -59,6 +63,11 @@ public enum Policy {
         .manageStaff: [.admin: .subtree],
         .viewCitizens: [.admin: .subtree],
         .manageClassifier: [.admin: .subtree],
+        .registerOnBehalf: [.operator: .subtree, .admin: .subtree],
+        .viewAppeals: [
+            .moderator: .subtree, .coordinator: .subtree, .executor: .ownOrganisation, .manager: .subtree,
+            .curator: .subtree, .admin: .subtree,
+        ],
     ]
 
     public static func permits(

@@ -18,7 +18,7 @@ public enum Role: String, Codable, Sendable, CaseIterable, Hashable, Comparable 
     /// Roles that may be granted without an organisation: they act across the whole platform.
     public var mayBePlatformWide: Bool {
         switch self {
-        case .admin, .curator, .editor, .citizen: true
+        case .admin, .curator, .editor, .citizen, .moderator: true
         default: false
         }
     }

@@ -20,6 +20,12 @@ public enum FieldErrorCode: String, Sendable, Codable, Hashable {
     case notFound
     case cycle
     case taken
+    case dateInFuture
+    case retired
+    case fileTooLarge
+    case fileType
+    case tooManyFiles
+    case idempotencyMismatch
     case invalidINN
     case invalidParent
 }

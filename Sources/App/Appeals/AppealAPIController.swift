@@ -1,0 +1,186 @@
+import Domain
+import Fluent
+import Vapor
+
+/// The appeal as the API shows it to its owner and to staff who may read it.
+struct AppealDTO: Content {
+    struct Applicant: Content {
+        var surname: String
+        var name: String
+        var patronymic: String?
+        var email: String?
+        var phone: String?
+    }
+
+    var id: UUID
+    var number: String
+    var status: AppealStatus
+    var channel: IntakeChannel
+    var categoryCode: String
+    var categoryName: String
+    var subcategoryCode: String
+    var subcategoryName: String
+    var kind: AppealKind
+    var fastTrack: Bool
+    var text: String
+    var problemAddress: String?
+    var territoryId: UUID
+    var conflictName: String?
+    var answers: [String: String]
+    var executorOrganisationId: UUID?
+    var registeredAt: Date
+    var moderationDueAt: Date
+    var answerDueAt: Date
+    var applicant: Applicant
+
+    init(_ appeal: Appeal) throws {
+        id = try appeal.requireID()
+        number = appeal.number
+        status = appeal.status
+        channel = appeal.channel
+        categoryCode = appeal.categoryCode
+        categoryName = appeal.categoryName
+        subcategoryCode = appeal.subcategoryCode
+        subcategoryName = appeal.subcategoryName
+        kind = appeal.kind
+        fastTrack = appeal.fastTrack
+        text = appeal.text
+        problemAddress = appeal.problemAddress
+        territoryId = appeal.$territory.id
+        conflictName = appeal.conflictName
+        answers = appeal.answers
+        executorOrganisationId = appeal.$executorOrganisation.id
+        registeredAt = appeal.registeredAt
+        moderationDueAt = appeal.moderationDueAt
+        answerDueAt = appeal.answerDueAt
+        applicant = Applicant(
+            surname: appeal.surname, name: appeal.name, patronymic: appeal.patronymic, email: appeal.email,
+            phone: appeal.phone)
+    }
+}
+
+/// `POST /api/v1/appeals` (idempotent with `Idempotency-Key`), `GET /api/v1/appeals` (mine),
+/// `GET /api/v1/appeals/:number`.
+struct AppealAPIController: RouteCollection {
+    struct Body: Content {
+        var subcategoryCode: String?
+        var territoryId: String?
+        var text: String?
+        var surname: String?
+        var name: String?
+        var patronymic: String?
+        var birthDate: String?
+        var sex: String?
+        var phone: String?
+        var email: String?
+        var locality: String?
+        var conflictName: String?
+        var conflictInn: String?
+        var conflictAddress: String?
+        var subject: String?
+        var actionsTaken: String?
+        var desiredResult: String?
+        var problemAddress: String?
+        var answers: [String: String]?
+        var consent: Bool?
+        var channel: String?
+    }
+
+    func boot(routes: any RoutesBuilder) throws {
+        routes.post("appeals", use: create)
+        routes.get("appeals", use: mine)
+        routes.get("appeals", ":number", use: show)
+    }
+
+    @Sendable
+    func create(request: Request) async throws -> Response {
+        let user = try request.requireUser()
+        let body = try request.content.decode(Body.self)
+        var errors = FieldErrors()
+        var birthDate: Date?
+        if let raw = body.birthDate?.nonBlank {
+            birthDate = ISODate.parse(raw)
+            if birthDate == nil { errors.add("birthDate", .invalidValue) }
+        }
+        var territoryID: UUID?
+        if let raw = body.territoryId?.nonBlank {
+            territoryID = UUID(uuidString: raw)
+            if territoryID == nil { errors.add("territoryId", .notFound) }
+        }
+        // An operator may register a call or a visit for someone else; everyone else files as themselves.
+        var channel = IntakeChannel.api
+        var ownerID: UUID? = try user.requireID()
+        var registeredBy: UUID?
+        if let raw = body.channel?.nonBlank {
+            guard let requested = IntakeChannel(rawValue: raw) else {
+                throw ValidationFailure([FieldError("channel", .invalidValue)])
+            }
+            if [.hotline, .reception].contains(requested) {
+                let actor = try await request.requireActor()
+                let tree = try await OrganisationQueries.tree(on: request.db)
+                guard Policy.permitsAnywhere(actor, .registerOnBehalf, tree: tree) else { throw AppError.forbidden }
+                channel = requested
+                ownerID = nil
+                registeredBy = actor.userID
+            } else if requested != .api {
+                throw ValidationFailure([FieldError("channel", .invalidValue)])
+            }
+        }
+        try errors.throwIfAny()
+        let onBehalf = ownerID == nil
+        let draft = AppealDraft(
+            subcategoryCode: body.subcategoryCode, surname: body.surname ?? (onBehalf ? nil : user.surname),
+            name: body.name ?? (onBehalf ? nil : user.name), patronymic: body.patronymic ?? (onBehalf ? nil : user.patronymic),
+            birthDate: birthDate, sex: body.sex, phone: body.phone ?? (onBehalf ? nil : user.phone),
+            email: body.email ?? (onBehalf ? nil : user.email), locality: body.locality, conflictName: body.conflictName,
+            conflictINN: body.conflictInn, conflictAddress: body.conflictAddress, subject: body.subject,
+            actionsTaken: body.actionsTaken, desiredResult: body.desiredResult, text: body.text,
+            problemAddress: body.problemAddress, territoryID: territoryID, answers: body.answers ?? [:],
+            consent: body.consent ?? false)
+        let key = request.headers.first(name: "Idempotency-Key")?.trimmingWhitespace()
+        if let key, key.isEmpty || key.count > 200 {
+            throw ValidationFailure([FieldError("Idempotency-Key", .invalidValue)])
+        }
+        let outcome = try await AppealService.submit(
+            .init(
+                draft: draft, channel: channel, ownerID: ownerID, registeredBy: registeredBy,
+                idempotencyKey: ownerID == nil ? nil : key, requestHash: AppealService.requestHash(body)),
+            on: request)
+        let response = try await AppealDTO(outcome.appeal).encodeResponse(status: outcome.replayed ? .ok : .created, for: request)
+        response.headers.replaceOrAdd(name: .location, value: "/api/v1/appeals/\(outcome.appeal.number)")
+        if outcome.replayed { response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true") }
+        return response
+    }
+
+    @Sendable
+    func mine(request: Request) async throws -> [AppealDTO] {
+        let user = try request.requireUser()
+        return try await Appeal.query(on: request.db)
+            .filter(\.$userID == user.requireID())
+            .sort(\.$registeredAt, .descending)
+            .limit(100)
+            .all()
+            .map(AppealDTO.init)
+    }
+
+    @Sendable
+    func show(request: Request) async throws -> AppealDTO {
+        try AppealDTO(try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request))
+    }
+}
+
+enum AppealQueries {
+    /// The appeal by number if the requester may read it: its owner, or staff whose role reaches the
+    /// executor organisation (the platform, while it has none). Others get 404, not 403, so numbers
+    /// cannot be probed.
+    static func readable(number: String, on request: Request) async throws -> Appeal {
+        let user = try request.requireUser()
+        guard let appeal = try await Appeal.query(on: request.db).filter(\.$number == number).first() else {
+            throw AppError.notFound
+        }
+        if appeal.userID == user.id { return appeal }
+        let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+        guard try await request.permits(.viewAppeals, in: scope) else { throw AppError.notFound }
+        return appeal
+    }
+}

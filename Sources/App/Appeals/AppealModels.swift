@@ -1,0 +1,108 @@
+import Domain
+import Fluent
+import Foundation
+import Vapor
+
+/// An appeal in the one register. `@unchecked Sendable`: a Fluent model owned by one request at a time.
+final class Appeal: Model, @unchecked Sendable {
+    static let schema = "appeals"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "number") var number: String
+    @Field(key: "year") var year: Int
+    @Field(key: "sequence") var sequence: Int
+    @Field(key: "channel") var channel: IntakeChannel
+    @Field(key: "status") var status: AppealStatus
+    @Parent(key: "subcategory_id") var subcategory: Subcategory
+    @Field(key: "subcategory_version") var subcategoryVersion: Int
+    @Field(key: "category_code") var categoryCode: String
+    @Field(key: "category_name") var categoryName: String
+    @Field(key: "subcategory_code") var subcategoryCode: String
+    @Field(key: "subcategory_name") var subcategoryName: String
+    @Field(key: "kind") var kind: AppealKind
+    @Field(key: "fast_track") var fastTrack: Bool
+    @Field(key: "answer_days") var answerDays: Int
+    @Field(key: "day_type") var dayType: DayType
+    @OptionalField(key: "user_id") var userID: UUID?
+    @Field(key: "surname") var surname: String
+    @Field(key: "name") var name: String
+    @OptionalField(key: "patronymic") var patronymic: String?
+    @OptionalField(key: "birth_date") var birthDate: Date?
+    @OptionalField(key: "sex") var sex: Sex?
+    @OptionalField(key: "phone") var phone: String?
+    @OptionalField(key: "email") var email: String?
+    @OptionalField(key: "locality") var locality: String?
+    @OptionalField(key: "conflict_name") var conflictName: String?
+    @OptionalField(key: "conflict_inn") var conflictINN: String?
+    @OptionalField(key: "conflict_address") var conflictAddress: String?
+    @OptionalField(key: "subject") var subject: String?
+    @OptionalField(key: "actions_taken") var actionsTaken: String?
+    @OptionalField(key: "desired_result") var desiredResult: String?
+    @Field(key: "text") var text: String
+    @OptionalField(key: "problem_address") var problemAddress: String?
+    @Parent(key: "territory_id") var territory: Territory
+    @Field(key: "answers") var answersJSON: String
+    @OptionalParent(key: "executor_organisation_id") var executorOrganisation: Organisation?
+    @OptionalField(key: "registered_by") var registeredBy: UUID?
+    @OptionalField(key: "possible_duplicate_of") var possibleDuplicateOf: UUID?
+    @OptionalField(key: "reject_reason") var rejectReason: RejectReason?
+    @Field(key: "registered_at") var registeredAt: Date
+    @Field(key: "moderation_due_at") var moderationDueAt: Date
+    @Field(key: "answer_due_at") var answerDueAt: Date
+    @Field(key: "consent_at") var consentAt: Date
+    @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+
+    init() {}
+
+    var answers: [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(answersJSON.utf8))) ?? [:]
+    }
+
+    var applicantName: PersonName { PersonName(surname: surname, name: name, patronymic: patronymic) }
+}
+
+/// One entry of an appeal's history: who, when, from → to, what changed, and why.
+final class AppealEvent: Model, @unchecked Sendable {
+    static let schema = "appeal_events"
+
+    enum Action: String, Codable, Sendable {
+        case submitted, accepted, rejected, recategorised, reassigned, markedDuplicate = "marked_duplicate"
+    }
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "appeal_id") var appeal: Appeal
+    @Field(key: "at") var at: Date
+    @OptionalField(key: "actor_id") var actorID: UUID?
+    @Field(key: "action") var action: Action
+    @OptionalField(key: "from_status") var fromStatus: AppealStatus?
+    @OptionalField(key: "to_status") var toStatus: AppealStatus?
+    @OptionalField(key: "details") var details: String?
+    @OptionalField(key: "comment") var comment: String?
+
+    init() {}
+
+    init(appealID: UUID, at: Date, actorID: UUID?, action: Action, from: AppealStatus?, to: AppealStatus?,
+         details: String? = nil, comment: String? = nil) {
+        self.$appeal.id = appealID
+        self.at = at
+        self.actorID = actorID
+        self.action = action
+        self.fromStatus = from
+        self.toStatus = to
+        self.details = details
+        self.comment = comment
+    }
+}
+
+final class IdempotencyKey: Model, @unchecked Sendable {
+    static let schema = "idempotency_keys"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "user_id") var userID: UUID
+    @Field(key: "key") var key: String
+    @Field(key: "request_hash") var requestHash: String
+    @Parent(key: "appeal_id") var appeal: Appeal
+    @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+}

@@ -1,0 +1,249 @@
+import Crypto
+import Domain
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// Intake: one way in for every channel. Validates the card against the subcategory it is filed
+/// under, routes it, gives it the next number of the year, records the first history entry and the
+/// citizen's confirmation mail — all in one transaction, so an acknowledged appeal is whole.
+enum AppealService {
+    struct Submission {
+        var draft: AppealDraft
+        var channel: IntakeChannel
+        /// The citizen's account the appeal belongs to (nil for a hotline caller without one).
+        var ownerID: UUID?
+        /// The operator who registered it on the citizen's behalf.
+        var registeredBy: UUID?
+        var idempotencyKey: String?
+        var requestHash: String?
+    }
+
+    struct Outcome {
+        var appeal: Appeal
+        /// True when an earlier identical request (same Idempotency-Key) already created it.
+        var replayed: Bool
+    }
+
+    static let duplicateWindow: TimeInterval = 30 * 24 * 3600
+
+    static func submit(_ submission: Submission, on request: Request) async throws -> Outcome {
+        let db = request.db
+        let now = request.now
+        if let replay = try await replayed(submission, on: db) { return replay }
+
+        var errors = FieldErrors()
+        let code = submission.draft.subcategoryCode?.nonBlank
+        var subcategory: Subcategory?
+        if let code {
+            subcategory = try await Subcategory.query(on: db).filter(\.$code == code).with(\.$category).first()
+            if subcategory == nil { errors.add("subcategoryCode", .notFound) }
+            else if subcategory!.isRetired { errors.add("subcategoryCode", .retired) }
+        }
+        if let territoryID = submission.draft.territoryID, try await Territory.find(territoryID, on: db) == nil {
+            errors.add("territoryId", .notFound)
+        }
+        var valid: ValidAppeal?
+        do {
+            valid = try AppealRules.validate(submission.draft, questions: subcategory?.questions ?? [], today: now)
+        } catch {
+            for item in error.errors where !errors.has(item.field) { errors.add(item.field, item.code) }
+        }
+        try errors.throwIfAny()
+        guard let valid, let subcategory else { throw ValidationFailure(errors.errors) }
+
+        let executor: UUID?
+        switch try await RoutingService.resolve(subcategoryCode: subcategory.code, territoryID: valid.territoryID, on: db) {
+        case .organisation(let id): executor = id
+        case .none, .ambiguous: executor = nil  // the moderator chooses
+        }
+        let duplicate = try await possibleDuplicate(of: valid, ownerID: submission.ownerID, now: now, on: db)
+        let config = request.application.config
+        let deadline = ProvisionalDeadline()
+
+        let appeal = Appeal()
+        appeal.id = UUID()
+        appeal.channel = submission.channel
+        appeal.status = .moderation
+        appeal.$subcategory.id = try subcategory.requireID()
+        appeal.subcategoryVersion = subcategory.version
+        appeal.categoryCode = subcategory.category.code
+        appeal.categoryName = subcategory.category.name
+        appeal.subcategoryCode = subcategory.code
+        appeal.subcategoryName = subcategory.name
+        appeal.kind = subcategory.kind
+        appeal.fastTrack = subcategory.fastTrack
+        appeal.answerDays = subcategory.answerDays
+        appeal.dayType = subcategory.dayType
+        appeal.userID = submission.ownerID
+        appeal.surname = valid.applicant.surname
+        appeal.name = valid.applicant.name
+        appeal.patronymic = valid.applicant.patronymic
+        appeal.birthDate = valid.birthDate
+        appeal.sex = valid.sex
+        appeal.phone = valid.phone?.value
+        appeal.email = valid.email?.value
+        appeal.locality = valid.locality
+        appeal.conflictName = valid.conflictName
+        appeal.conflictINN = valid.conflictINN
+        appeal.conflictAddress = valid.conflictAddress
+        appeal.subject = valid.subject
+        appeal.actionsTaken = valid.actionsTaken
+        appeal.desiredResult = valid.desiredResult
+        appeal.text = valid.text
+        appeal.problemAddress = valid.problemAddress
+        appeal.$territory.id = valid.territoryID
+        appeal.answersJSON = String(decoding: try JSONEncoder().encode(valid.answers), as: UTF8.self)
+        appeal.$executorOrganisation.id = executor
+        appeal.registeredBy = submission.registeredBy
+        appeal.possibleDuplicateOf = duplicate
+        appeal.registeredAt = now
+        appeal.moderationDueAt = deadline.due(from: now, days: subcategory.moderationDays, type: .working)
+        appeal.answerDueAt = deadline.due(from: now, days: subcategory.answerDays, type: subcategory.dayType)
+        appeal.consentAt = now
+
+        do {
+            try await request.application.appealNumbers.serialize(when: isSQLite(db)) {
+                try await db.transaction { db in
+                    let number = try await nextNumber(region: config.regionCode, year: year(of: now), on: db)
+                    appeal.number = number.description
+                    appeal.year = number.year
+                    appeal.sequence = number.sequence
+                    try await appeal.create(on: db)
+                    let appealID = try appeal.requireID()
+                    try await AppealEvent(
+                        appealID: appealID, at: now, actorID: submission.registeredBy ?? submission.ownerID,
+                        action: .submitted, from: nil, to: .moderation,
+                        details: "channel=\(submission.channel.rawValue)").create(on: db)
+                    if let key = submission.idempotencyKey, let owner = submission.ownerID {
+                        let row = IdempotencyKey()
+                        row.userID = owner
+                        row.key = key
+                        row.requestHash = submission.requestHash ?? ""
+                        row.$appeal.id = appealID
+                        try await row.create(on: db)
+                    }
+                    if let email = appeal.email {
+                        try await MailOutbox.enqueue(
+                            to: email, subject: Strings.appealRegisteredSubject(appeal.number),
+                            body: Strings.appealRegisteredBody(
+                                name: appeal.applicantName.short, number: appeal.number,
+                                subcategory: appeal.subcategoryName, due: Strings.date(appeal.answerDueAt),
+                                link: "\(config.publicURL)/my/appeals/\(appeal.number)"),
+                            on: db, now: now)
+                    }
+                }
+            }
+        } catch where error.isUniqueViolation && submission.idempotencyKey != nil {
+            // A parallel retry with the same key won: answer with its appeal.
+            if let replay = try await replayed(submission, on: db) { return replay }
+            throw error
+        }
+        request.application.mailWorker?.wake()
+        return Outcome(appeal: appeal, replayed: false)
+    }
+
+    /// The appeal an earlier request with the same Idempotency-Key created; a different body under the
+    /// same key is refused rather than silently answered with the first appeal.
+    private static func replayed(_ submission: Submission, on db: any Database) async throws -> Outcome? {
+        guard let key = submission.idempotencyKey, let owner = submission.ownerID,
+            let row = try await IdempotencyKey.query(on: db).filter(\.$userID == owner).filter(\.$key == key)
+                .with(\.$appeal).first()
+        else { return nil }
+        guard row.requestHash == (submission.requestHash ?? "") else {
+            throw ValidationFailure([FieldError("Idempotency-Key", .idempotencyMismatch)])
+        }
+        return Outcome(appeal: row.appeal, replayed: true)
+    }
+
+    /// The next number of the year. The counter row is created once per year and incremented under
+    /// the row's write lock, so concurrent submissions get distinct, consecutive numbers.
+    static func nextNumber(region: Int, year: Int, on db: any Database) async throws -> RegistrationNumber {
+        guard let sql = db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
+        try await sql.raw(
+            "INSERT INTO appeal_counters (region, year, last) VALUES (\(bind: region), \(bind: year), 0) ON CONFLICT DO NOTHING"
+        ).run()
+        guard let row = try await sql.raw(
+            "UPDATE appeal_counters SET last = last + 1 WHERE region = \(bind: region) AND year = \(bind: year) RETURNING last"
+        ).first() else { throw AppError.badRequest("number counter missing") }
+        return RegistrationNumber(region: region, year: year, sequence: try row.decode(column: "last", as: Int.self))
+    }
+
+    static func year(of date: Date) -> Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = ProvisionalDeadline().timeZone
+        return calendar.component(.year, from: date)
+    }
+
+    static func isSQLite(_ db: any Database) -> Bool {
+        (db as? any SQLDatabase)?.dialect.name == "sqlite"
+    }
+
+    /// Same applicant, same organisation in conflict, similar text, within 30 days.
+    static func possibleDuplicate(of appeal: ValidAppeal, ownerID: UUID?, now: Date, on db: any Database) async throws -> UUID? {
+        let since = now.addingTimeInterval(-duplicateWindow)
+        var query = Appeal.query(on: db).filter(\.$registeredAt >= since)
+        if let ownerID {
+            query = query.filter(\.$userID == ownerID)
+        } else if let email = appeal.email?.value {
+            query = query.filter(\.$email == email)
+        } else if let phone = appeal.phone?.value {
+            query = query.filter(\.$phone == phone)
+        } else {
+            return nil
+        }
+        let recent = try await query.sort(\.$registeredAt, .descending).limit(50).all()
+        let conflict = appeal.conflictName?.lowercased()
+        return recent.first { earlier in
+            earlier.conflictName?.lowercased() == conflict
+                && TextSimilarity.jaccard(earlier.text, appeal.text) >= TextSimilarity.duplicateThreshold
+        }?.id
+    }
+
+    /// A fingerprint of what was asked, independent of key order and whitespace, so a client that
+    /// re-serialises the same request on retry still matches.
+    static func requestHash(_ body: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(body)) ?? Data()
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// SQLite allows one writer at a time; submissions on it take turns in-process, so number allocation
+/// never meets a locked database. PostgreSQL relies on the counter row's lock instead.
+actor SerialLock {
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func serialize<T: Sendable>(when needed: Bool, _ body: @Sendable () async throws -> T) async throws -> T {
+        guard needed else { return try await body() }
+        await acquire()
+        defer { release() }
+        return try await body()
+    }
+
+    private func acquire() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func release() {
+        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    }
+}
+
+extension Application {
+    private struct AppealNumbersKey: StorageKey { typealias Value = SerialLock }
+
+    var appealNumbers: SerialLock {
+        if let lock = storage[AppealNumbersKey.self] { return lock }
+        let lock = SerialLock()
+        storage[AppealNumbersKey.self] = lock
+        return lock
+    }
+}
