@@ -90,6 +90,63 @@ struct AppealAPIController: RouteCollection {
         routes.post("appeals", use: create)
         routes.get("appeals", use: mine)
         routes.get("appeals", ":number", use: show)
+        routes.get("appeals", ":number", "history", use: history)
+        routes.post("appeals", ":number", "moderation", use: moderate)
+        routes.get("moderation", "queue", use: queue)
+    }
+
+    struct EventDTO: Content {
+        var at: Date
+        var action: String
+        var fromStatus: AppealStatus?
+        var toStatus: AppealStatus?
+        var details: String?
+        var comment: String?
+    }
+
+    @Sendable
+    func history(request: Request) async throws -> [EventDTO] {
+        let appeal = try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request)
+        return try await AppealEvent.query(on: request.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$at).all()
+            .map {
+                EventDTO(
+                    at: $0.at, action: $0.action.rawValue, fromStatus: $0.fromStatus, toStatus: $0.toStatus,
+                    details: $0.details, comment: $0.comment)
+            }
+    }
+
+    @Sendable
+    func moderate(request: Request) async throws -> AppealDTO {
+        _ = try request.requireUser()
+        let number = request.parameters.get("number") ?? ""
+        guard let appeal = try await Appeal.query(on: request.db).filter(\.$number == number).first() else {
+            throw AppError.notFound
+        }
+        let input = try request.content.decode(ModerationInput.self)
+        return try AppealDTO(try await ModerationService.decide(input, on: appeal, request: request))
+    }
+
+    struct QueuePage: Content {
+        var items: [AppealDTO]
+        var next: String?
+    }
+
+    /// Oldest first; `next` is an opaque cursor for the following page.
+    @Sendable
+    func queue(request: Request) async throws -> QueuePage {
+        _ = try request.requireUser()
+        let limit = min(max((try? request.query.get(Int.self, at: "limit")) ?? 50, 1), 100)
+        var cursor: (year: Int, sequence: Int)?
+        if let raw = try? request.query.get(String.self, at: "after") {
+            let parts = raw.split(separator: "-")
+            guard parts.count == 2, let year = Int(parts[0]), let sequence = Int(parts[1]) else {
+                throw ValidationFailure([FieldError("after", .invalidValue)])
+            }
+            cursor = (year, sequence)
+        }
+        let items = try await ModerationService.queue(after: cursor, limit: limit, on: request)
+        let next = items.count == limit ? items.last.map { "\($0.year)-\($0.sequence)" } : nil
+        return QueuePage(items: try items.map(AppealDTO.init), next: next)
     }
 
     @Sendable

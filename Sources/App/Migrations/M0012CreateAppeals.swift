@@ -56,6 +56,7 @@ struct M0012CreateAppeals: AsyncMigration {
             .unique(on: "year", "sequence")
             .create()
         try await database.createIndex("appeals_status_registered_idx", on: "appeals", columns: ["status", "registered_at"])
+        try await database.createIndex("appeals_status_order_idx", on: "appeals", columns: ["status", "year", "sequence"])
         try await database.createIndex("appeals_user_idx", on: "appeals", columns: ["user_id", "registered_at"])
         try await database.createIndex("appeals_executor_idx", on: "appeals", columns: ["executor_organisation_id", "status"])
         try await database.createIndex("appeals_email_idx", on: "appeals", columns: ["email", "registered_at"])

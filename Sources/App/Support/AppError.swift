@@ -13,6 +13,7 @@ enum AppError: Error {
     case throttled(retryAfter: Int)
     case csrf
     case badRequest(String)
+    case conflict(String)
 
     var status: HTTPResponseStatus {
         switch self {
@@ -21,6 +22,7 @@ enum AppError: Error {
         case .notFound: .notFound
         case .throttled: .tooManyRequests
         case .badRequest: .badRequest
+        case .conflict: .conflict
         }
     }
 
@@ -35,6 +37,7 @@ enum AppError: Error {
         case .throttled(let seconds): "Too many failed sign-in attempts; retry after \(seconds) seconds"
         case .csrf: "Invalid or missing CSRF token"
         case .badRequest(let message): message
+        case .conflict(let message): message
         }
     }
 }

@@ -233,6 +233,42 @@ enum Strings {
         return formatter.string(from: date)
     }
 
+    /// The citizen-facing explanation of each ground (59-ФЗ ст. 11), domain.md §1.
+    static func title(_ reason: RejectReason) -> String {
+        switch reason {
+        case .noNameOrAddress: "не указаны фамилия или адрес для ответа (ч. 1 ст. 11 59-ФЗ)"
+        case .courtDecision: "обжалуется судебное решение (ч. 2 ст. 11 59-ФЗ); его можно обжаловать в вышестоящем суде в установленном процессуальным законом порядке"
+        case .abusive: "обращение содержит нецензурные либо оскорбительные выражения или угрозы (ч. 3 ст. 11 59-ФЗ)"
+        case .unreadable: "текст обращения не поддаётся прочтению (ч. 4 ст. 11 59-ФЗ)"
+        case .noSubstance: "из текста нельзя понять суть вопроса (ч. 4.1 ст. 11 59-ФЗ)"
+        case .repeated: "на этот вопрос уже давались ответы по существу, новых доводов нет; переписка прекращена (ч. 5 ст. 11 59-ФЗ)"
+        case .answerPublished: "ответ на вопрос опубликован на официальном сайте (ч. 5.1 ст. 11 59-ФЗ)"
+        case .secret: "ответ невозможен без разглашения охраняемой законом тайны (ч. 6 ст. 11 59-ФЗ)"
+        case .duplicate: "это повтор обращения, которое уже рассматривается"
+        }
+    }
+
+    static func moderationSubject(_ number: String, accepted: Bool) -> String {
+        accepted ? "Обращение № \(number) принято к рассмотрению" : "Обращение № \(number) не будет рассмотрено по существу"
+    }
+
+    static func moderationBody(
+        name: String, number: String, accepted: Bool, organisation: String?, reason: RejectReason?, comment: String?,
+        earlier: String?, link: String
+    ) -> String {
+        var lines = ["Здравствуйте, \(name)!", ""]
+        if accepted {
+            lines.append("Ваше обращение № \(number) прошло проверку и направлено на рассмотрение"
+                + (organisation.map { " в организацию «\($0)»." } ?? "."))
+        } else {
+            lines.append("Ваше обращение № \(number) не будет рассмотрено по существу: \(reason.map(title) ?? "").")
+            if let earlier { lines.append("Ваш вопрос рассматривается по обращению № \(earlier).") }
+        }
+        if let comment, !comment.isEmpty { lines += ["", "Комментарий модератора: \(comment)"] }
+        lines += ["", "Подробности — в личном кабинете:", link, "", "—", "ConsumerDesk"]
+        return lines.joined(separator: "\n")
+    }
+
     static let invalidCredentials = "Неверный логин или пароль."
     static func throttled(seconds: Int) -> String {
         let minutes = max(1, (seconds + 59) / 60)

@@ -16,6 +16,8 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case viewCitizens
     /// Register an appeal on a citizen's behalf (a hotline call, a visit to the reception office).
     case registerOnBehalf
+    /// Moderate new appeals (scope: the executor organisation, or the platform while there is none).
+    case moderate
     /// Read an appeal card with the applicant's personal data (scope: the executor organisation).
     case viewAppeals
     /// Import, export and edit the classifier and the routing rules: region-wide reference data.
@@ -64,6 +66,7 @@ public enum Policy {
         .viewCitizens: [.admin: .subtree],
         .manageClassifier: [.admin: .subtree],
         .registerOnBehalf: [.operator: .subtree, .admin: .subtree],
+        .moderate: [.moderator: .subtree, .admin: .subtree],
         .viewAppeals: [
             .moderator: .subtree, .coordinator: .subtree, .executor: .ownOrganisation, .manager: .subtree,
             .curator: .subtree, .admin: .subtree,
