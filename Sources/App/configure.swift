@@ -35,6 +35,11 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     app.middleware.use(AppErrorMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
 
+    if case .sqliteFile = config.database, let sql = app.db as? any SQLDatabase {
+        // Write-ahead logging: readers never wait for the writer, and a commit costs one fsync of the
+        // log instead of the rollback journal's several. It survives kill -9 like the default does.
+        try await sql.raw("PRAGMA journal_mode=WAL").run()
+    }
     if config.autoMigrate {
         if let schema = config.postgresSearchPath?.first, let sql = app.db as? any SQLDatabase {
             try await sql.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()

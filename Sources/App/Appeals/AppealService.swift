@@ -193,12 +193,10 @@ enum AppealService {
         } else {
             return nil
         }
-        let recent = try await query.sort(\.$registeredAt, .descending).limit(50).all()
-        let conflict = appeal.conflictName?.lowercased()
-        return recent.first { earlier in
-            earlier.conflictName?.lowercased() == conflict
-                && TextSimilarity.jaccard(earlier.text, appeal.text) >= TextSimilarity.duplicateThreshold
-        }?.id
+        // Same company (as typed; a missing one matches a missing one), and only the columns compared.
+        query = appeal.conflictName.map { query.filter(\.$conflictName == $0) } ?? query.filter(\.$conflictName == nil)
+        let recent = try await query.field(\.$id).field(\.$text).sort(\.$registeredAt, .descending).limit(20).all()
+        return recent.first { TextSimilarity.jaccard($0.text, appeal.text) >= TextSimilarity.duplicateThreshold }?.id
     }
 
     /// A fingerprint of what was asked, independent of key order and whitespace, so a client that
