@@ -18,4 +18,5 @@ func routes(_ app: Application) throws {
     try pages.register(collection: AdminController())
     try pages.register(collection: ClassifierAdminController())
     try pages.register(collection: RoutingAdminController())
+    try pages.register(collection: AppealPagesController())
 }

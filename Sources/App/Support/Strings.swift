@@ -224,6 +224,39 @@ enum Strings {
         """
     }
 
+    static func title(_ status: AppealStatus) -> String {
+        switch status {
+        case .moderation: "На модерации"
+        case .rejected: "Отклонено"
+        case .coordination: "Направлено исполнителю"
+        case .inWork: "В работе"
+        case .postponed: "Отложено"
+        case .answerReview: "Ответ на согласовании"
+        case .answered: "Дан ответ"
+        case .closed: "Закрыто"
+        }
+    }
+
+    static func title(_ action: AppealEvent.Action) -> String {
+        switch action {
+        case .submitted: "Обращение зарегистрировано"
+        case .accepted: "Прошло модерацию и направлено исполнителю"
+        case .rejected: "Отклонено модератором"
+        case .recategorised: "Модератор уточнил тему обращения"
+        case .reassigned: "Модератор сменил организацию-исполнителя"
+        case .markedDuplicate: "Признано повтором ранее поданного обращения"
+        }
+    }
+
+    /// `26.06.2026 14:05` in the region's time zone.
+    static func dateTime(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "ru_RU")
+        formatter.timeZone = TimeZone(identifier: "Europe/Volgograd")
+        formatter.dateFormat = "dd.MM.yyyy HH:mm"
+        return formatter.string(from: date)
+    }
+
     /// `26.06.2026` in the region's time zone.
     static func date(_ date: Date) -> String {
         let formatter = DateFormatter()

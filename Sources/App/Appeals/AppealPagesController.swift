@@ -1,0 +1,261 @@
+import Domain
+import Fluent
+import Vapor
+
+/// The citizen's pages: file an appeal (choose the subcategory, then fill the card with its questions),
+/// the list of one's appeals, and an appeal's card with its history.
+struct AppealPagesController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("appeals", "new", use: newForm)
+        routes.post("appeals", use: create)
+        routes.get("my", "appeals", use: mine)
+        routes.get("my", "appeals", ":number", use: card)
+    }
+
+    // MARK: Filing
+
+    struct ChoosePage: Encodable {
+        struct Group: Encodable {
+            var name: String
+            var subcategories: [Item]
+        }
+
+        struct Item: Encodable {
+            var code: String
+            var name: String
+            var fastTrack: Bool
+        }
+
+        var layout: Layout
+        var query: String
+        var groups: [Group]
+        var found: Int
+    }
+
+    struct FormPage: Encodable {
+        struct Question: Encodable {
+            var code: String
+            var label: String
+            var type: String
+            var required: Bool
+            var options: [Choice]
+            var value: String
+            var error: String?
+            var isText: Bool
+            var isNumber: Bool
+            var isDate: Bool
+            var isYesNo: Bool
+            var isChoice: Bool
+            var yes: Bool
+            var no: Bool
+        }
+
+        var layout: Layout
+        var subcategoryCode: String
+        var subcategoryName: String
+        var categoryName: String
+        var term: String
+        var fastTrack: Bool
+        var kind: String
+        var values: [String: String]
+        var errors: [String: String]
+        var hasErrors: Bool
+        var territories: [Choice]
+        var questions: [Question]
+        var consent: Bool
+    }
+
+    /// Step 1 without `?subcategory=`: choose (with search over names and keywords). Step 2: the card.
+    @Sendable
+    func newForm(request: Request) async throws -> Response {
+        let user = try request.requireUser()
+        if let code = (try? request.query.get(String.self, at: "subcategory"))?.nonBlank {
+            guard let sub = try await Subcategory.query(on: request.db).filter(\.$code == code).filter(\.$isRetired == false)
+                .with(\.$category).first()
+            else { throw AppError.notFound }
+            let values = [
+                "surname": user.surname, "name": user.name, "patronymic": user.patronymic ?? "", "email": user.email ?? "",
+                "phone": user.phone ?? "",
+            ]
+            return try await request.render(
+                "appeals/form", try await formPage(request, subcategory: sub, values: values, answers: [:], failure: nil, consent: false))
+        }
+        let query = ((try? request.query.get(String.self, at: "q")) ?? "").trimmingWhitespace()
+        let spec = try await ClassifierService.current(on: request.db)
+        let needle = TextSimilarity.stems(query)
+        var found = 0
+        let groups = spec.categories.compactMap { category -> ChoosePage.Group? in
+            let items = category.subcategories.filter { sub in
+                guard !needle.isEmpty else { return true }
+                let haystack = TextSimilarity.stems(([category.name, sub.name] + sub.keywords).joined(separator: " "))
+                return !needle.isDisjoint(with: haystack)
+            }.map { ChoosePage.Item(code: $0.code, name: $0.name, fastTrack: $0.fastTrack) }
+            found += items.count
+            return items.isEmpty ? nil : ChoosePage.Group(name: category.name, subcategories: items)
+        }
+        return try await request.render(
+            "appeals/choose",
+            ChoosePage(layout: await Layout.make(for: request, title: "Новое обращение"), query: query, groups: groups, found: found))
+    }
+
+    private func formPage(
+        _ request: Request, subcategory: Subcategory, values: [String: String], answers: [String: String],
+        failure: ValidationFailure?, consent: Bool
+    ) async throws -> FormPage {
+        let errors = failure.map(FormErrors.russian) ?? [:]
+        let territories = try await OrganisationQueries.territories(on: request.db).filter { $0.kind != .region }
+        let questions = subcategory.questions.map { question in
+            let value = answers[question.code] ?? ""
+            return FormPage.Question(
+                code: question.code, label: question.label, type: question.type.rawValue, required: question.required,
+                options: (question.options ?? []).map { Choice(value: $0, label: $0, selected: $0 == value) }, value: value,
+                error: errors["answers.\(question.code)"], isText: question.type == .text, isNumber: question.type == .number,
+                isDate: question.type == .date, isYesNo: question.type == .yesno, isChoice: question.type == .choice,
+                yes: value == "да", no: value == "нет")
+        }
+        return FormPage(
+            layout: await Layout.make(for: request, title: "Новое обращение"), subcategoryCode: subcategory.code,
+            subcategoryName: subcategory.name, categoryName: subcategory.category.name,
+            term: Strings.term(subcategory.answerDays, subcategory.dayType), fastTrack: subcategory.fastTrack,
+            kind: Strings.title(subcategory.kind), values: values, errors: errors, hasErrors: failure != nil,
+            territories: [Choice(value: "", label: "— выберите —", selected: (values["territoryId"] ?? "").isEmpty)]
+                + territories.map {
+                    Choice(value: $0.id?.uuidString ?? "", label: $0.name, selected: $0.id?.uuidString == values["territoryId"])
+                },
+            questions: questions, consent: consent)
+    }
+
+    struct Form: Content {
+        var subcategoryCode: String?
+        var territoryId: String?
+        var text: String?
+        var surname: String?
+        var name: String?
+        var patronymic: String?
+        var birthDate: String?
+        var phone: String?
+        var email: String?
+        var locality: String?
+        var conflictName: String?
+        var conflictInn: String?
+        var conflictAddress: String?
+        var actionsTaken: String?
+        var desiredResult: String?
+        var problemAddress: String?
+        var answers: [String: String]?
+        var consent: String?
+    }
+
+    @Sendable
+    func create(request: Request) async throws -> Response {
+        let user = try request.requireUser()
+        let form = try request.content.decode(Form.self)
+        let birthDate = form.birthDate?.nonBlank.flatMap(ISODate.parse)
+        let draft = AppealDraft(
+            subcategoryCode: form.subcategoryCode, surname: form.surname, name: form.name, patronymic: form.patronymic,
+            birthDate: birthDate, phone: form.phone, email: form.email, locality: form.locality,
+            conflictName: form.conflictName, conflictINN: form.conflictInn, conflictAddress: form.conflictAddress,
+            actionsTaken: form.actionsTaken, desiredResult: form.desiredResult, text: form.text,
+            problemAddress: form.problemAddress, territoryID: form.territoryId?.nonBlank.flatMap(UUID.init(uuidString:)),
+            answers: form.answers ?? [:], consent: form.consent != nil)
+        return try await request.submitForm("appeals/form") {
+            if form.birthDate?.nonBlank != nil && birthDate == nil {
+                throw ValidationFailure([FieldError("birthDate", .invalidValue)])
+            }
+            let outcome = try await AppealService.submit(
+                .init(draft: draft, channel: .portal, ownerID: try user.requireID(), registeredBy: nil), on: request)
+            return request.seeOther(
+                "/my/appeals/\(outcome.appeal.number)", flash: "Обращение № \(outcome.appeal.number) зарегистрировано.")
+        } onInvalid: { failure in
+            guard let code = form.subcategoryCode?.nonBlank,
+                let sub = try await Subcategory.query(on: request.db).filter(\.$code == code).with(\.$category).first()
+            else { throw AppError.notFound }
+            var values: [String: String] = [:]
+            for (key, value) in [
+                ("surname", form.surname), ("name", form.name), ("patronymic", form.patronymic), ("birthDate", form.birthDate),
+                ("phone", form.phone), ("email", form.email), ("locality", form.locality), ("conflictName", form.conflictName),
+                ("conflictInn", form.conflictInn), ("conflictAddress", form.conflictAddress), ("actionsTaken", form.actionsTaken),
+                ("desiredResult", form.desiredResult), ("text", form.text), ("problemAddress", form.problemAddress),
+                ("territoryId", form.territoryId),
+            ] { values[key] = value ?? "" }
+            return try await formPage(
+                request, subcategory: sub, values: values, answers: form.answers ?? [:], failure: failure,
+                consent: form.consent != nil)
+        }
+    }
+
+    // MARK: Following
+
+    struct ListPage: Encodable {
+        struct Row: Encodable {
+            var number: String
+            var subcategory: String
+            var status: String
+            var registered: String
+            var due: String
+        }
+
+        var layout: Layout
+        var rows: [Row]
+        var empty: Bool
+    }
+
+    @Sendable
+    func mine(request: Request) async throws -> Response {
+        let user = try request.requireUser()
+        let appeals = try await Appeal.query(on: request.db).filter(\.$userID == user.requireID())
+            .sort(\.$registeredAt, .descending).limit(100).all()
+        return try await request.render(
+            "appeals/mine",
+            ListPage(
+                layout: await Layout.make(for: request, title: "Мои обращения"),
+                rows: appeals.map {
+                    .init(
+                        number: $0.number, subcategory: $0.subcategoryName, status: Strings.title($0.status),
+                        registered: Strings.date($0.registeredAt), due: Strings.date($0.answerDueAt))
+                }, empty: appeals.isEmpty))
+    }
+
+    struct CardPage: Encodable {
+        struct Event: Encodable {
+            var at: String
+            var text: String
+            var comment: String?
+        }
+
+        var layout: Layout
+        var number: String
+        var status: String
+        var statusCode: String
+        var category: String
+        var subcategory: String
+        var fastTrack: Bool
+        var text: String
+        var problemAddress: String?
+        var conflictName: String?
+        var executor: String?
+        var registered: String
+        var due: String
+        var rejectReason: String?
+        var events: [Event]
+    }
+
+    @Sendable
+    func card(request: Request) async throws -> Response {
+        let appeal = try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request)
+        let events = try await AppealEvent.query(on: request.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$at).all()
+        let executor = try await appeal.$executorOrganisation.id.asyncFlatMap { try await Organisation.find($0, on: request.db) }
+        return try await request.render(
+            "appeals/card",
+            CardPage(
+                layout: await Layout.make(for: request, title: "Обращение № \(appeal.number)"), number: appeal.number,
+                status: Strings.title(appeal.status), statusCode: appeal.status.rawValue, category: appeal.categoryName,
+                subcategory: appeal.subcategoryName, fastTrack: appeal.fastTrack, text: appeal.text,
+                problemAddress: appeal.problemAddress, conflictName: appeal.conflictName, executor: executor?.name,
+                registered: Strings.dateTime(appeal.registeredAt), due: Strings.date(appeal.answerDueAt),
+                rejectReason: appeal.rejectReason.map(Strings.title),
+                events: events.map {
+                    .init(at: Strings.dateTime($0.at), text: Strings.title($0.action), comment: $0.comment)
+                }))
+    }
+}

@@ -1,0 +1,60 @@
+import Fluent
+import Foundation
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import App
+@testable import Domain
+
+@Suite("Appeal pages", .serialized)
+struct AppealPagesTests {
+    @Test func aCitizenFindsATopicFilesTheFormAndFollowsTheAppeal() async throws {
+        try await withApp(demo: true) { app in
+            let browser = try Browser(app)
+            try await browser.signIn("citizen@consumerdesk.test")
+            let search = try await browser.get("/appeals/new?q=" + Browser.encode("вернуть деньги за телефон"))
+            #expect(search.status == .ok)
+            #expect(search.body.string.contains("trade-refund-defective"))
+
+            let form = try await browser.get("/appeals/new?subcategory=trade-refund-defective")
+            #expect(form.status == .ok)
+            let html = form.body.string
+            #expect(html.contains("Дата покупки"))
+            #expect(html.contains("value=\"Иванова\""), "the applicant comes from the account")
+
+            let territory = try #require(try await Territory.query(on: app.db).filter(\.$code == "vlg-volgograd").first()?.id)
+            let bad = try await browser.post(
+                "/appeals", form: [("subcategoryCode", "trade-refund-defective"), ("text", ""), ("surname", "Иванова"),
+                                   ("name", "Мария"), ("email", "citizen@consumerdesk.test"), ("birthDate", "2999-01-01")])
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.body.string.contains("Заполните это поле."))
+            #expect(bad.body.string.contains("Дата не может быть в будущем."))
+            #expect(bad.body.string.contains("Нужно согласие на обработку персональных данных."))
+            #expect(try await Appeal.query(on: app.db).count() == 0)
+
+            let good = try await browser.post(
+                "/appeals",
+                form: [("subcategoryCode", "trade-refund-defective"), ("text", "Телефон сломался через неделю, продавец отказал."),
+                       ("territoryId", territory.uuidString), ("surname", "Иванова"), ("name", "Мария"),
+                       ("email", "citizen@consumerdesk.test"), ("answers[purchaseDate]", "2026-10-01"),
+                       ("answers[claimFiled]", "да"), ("consent", "1")])
+            #expect(good.status == .seeOther)
+            let location = try #require(good.location)
+            let card = try await browser.get(location)
+            #expect(card.status == .ok)
+            #expect(card.body.string.contains("Обращение зарегистрировано"))
+            #expect(card.body.string.contains("На модерации"))
+            let appeal = try #require(try await Appeal.query(on: app.db).first())
+            #expect(appeal.channel == .portal)
+            #expect(appeal.answers["purchaseDate"] == "2026-10-01")
+            let list = try await browser.get("/my/appeals")
+            #expect(list.body.string.contains(appeal.number))
+
+            // Nobody else's card.
+            let stranger = try Browser(app)
+            try await stranger.signIn("executor@consumerdesk.test")
+            #expect(try await stranger.get(location).status == .notFound)
+        }
+    }
+}
