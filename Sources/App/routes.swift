@@ -19,4 +19,5 @@ func routes(_ app: Application) throws {
     try pages.register(collection: ClassifierAdminController())
     try pages.register(collection: RoutingAdminController())
     try pages.register(collection: AppealPagesController())
+    try pages.register(collection: ModerationPagesController())
 }

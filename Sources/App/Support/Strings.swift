@@ -248,6 +248,35 @@ enum Strings {
         }
     }
 
+    static func title(_ channel: IntakeChannel) -> String {
+        switch channel {
+        case .portal: "Портал"
+        case .widget: "Виджет"
+        case .api: "Приложение"
+        case .hotline: "Телефон"
+        case .reception: "Личный приём"
+        case .chat: "Чат"
+        case .open311: "Open311"
+        case .import: "Импорт"
+        }
+    }
+
+    /// «1 день 3 часа», «5 часов», or «просрочено на 2 дня».
+    static func countdown(from now: Date, to due: Date) -> String {
+        let seconds = Int(due.timeIntervalSince(now))
+        let total = abs(seconds) / 3600
+        let dayCount = total / 24
+        let hourCount = total % 24
+        func days(_ n: Int) -> String {
+            switch plural(n) { case .one: "\(n) день"; case .few: "\(n) дня"; case .many: "\(n) дней" }
+        }
+        func hours(_ n: Int) -> String {
+            switch plural(n) { case .one: "\(n) час"; case .few: "\(n) часа"; case .many: "\(n) часов" }
+        }
+        let text = dayCount > 0 ? "\(days(dayCount)) \(hours(hourCount))" : hours(hourCount)
+        return seconds < 0 ? "просрочено на \(text)" : text
+    }
+
     /// `26.06.2026 14:05` in the region's time zone.
     static func dateTime(_ date: Date) -> String {
         let formatter = DateFormatter()

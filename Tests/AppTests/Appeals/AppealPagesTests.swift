@@ -58,3 +58,39 @@ struct AppealPagesTests {
         }
     }
 }
+
+@Suite("Moderation pages", .serialized)
+struct ModerationPagesTests {
+    @Test func theModeratorSeesTheQueueAndRecategorisesFromTheCard() async throws {
+        try await withApp(demo: true) { app in
+            let citizen = try await API.signedIn(app, "citizen@consumerdesk.test")
+            let territory = try #require(try await Territory.query(on: app.db).filter(\.$code == "vlg-volgograd").first()?.id)
+            let created = try await citizen.send(
+                .POST, "/api/v1/appeals",
+                json: AppealBody(
+                    fields: ["subcategoryCode": "trade-refund-defective", "territoryId": territory.uuidString,
+                             "text": "Коллекторы звонят по ночам."],
+                    answers: ["purchaseDate": "2026-10-01", "claimFiled": "нет"]))
+            let number = try created.content.decode(AppealDTO.self).number
+
+            let moderator = try Browser(app)
+            try await moderator.signIn("moderator@consumerdesk.test")
+            let queue = try await moderator.get("/moderation")
+            #expect(queue.status == .ok)
+            #expect(queue.body.string.contains(number))
+            #expect(try await moderator.get("/moderation/\(number)").status == .ok)
+            let bad = try await moderator.post("/moderation/\(number)", form: [("action", "reject"), ("reason", "")])
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.body.string.contains("Заполните это поле."))
+            let moved = try await moderator.post(
+                "/moderation/\(number)", form: [("action", "recategorise"), ("subcategoryCode", "financial-services-collectors")])
+            #expect(moved.status == .seeOther)
+            let appeal = try #require(try await Appeal.query(on: app.db).filter(\.$number == number).first())
+            #expect(appeal.subcategoryCode == "financial-services-collectors")
+
+            let executor = try Browser(app)
+            try await executor.signIn("executor@consumerdesk.test")
+            #expect(try await executor.get("/moderation").status == .forbidden)
+        }
+    }
+}
