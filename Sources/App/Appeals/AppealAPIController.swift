@@ -201,7 +201,7 @@ struct AppealAPIController: RouteCollection {
         let outcome = try await AppealService.submit(
             .init(
                 draft: draft, channel: channel, ownerID: ownerID, registeredBy: registeredBy,
-                idempotencyKey: ownerID == nil ? nil : key, requestHash: AppealService.requestHash(body)),
+                idempotencyKey: key, requestHash: AppealService.requestHash(body)),
             on: request)
         let response = try await AppealDTO(outcome.appeal).encodeResponse(status: outcome.replayed ? .ok : .created, for: request)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/appeals/\(outcome.appeal.number)")

@@ -50,12 +50,29 @@ final class Appeal: Model, @unchecked Sendable {
     @Field(key: "moderation_due_at") var moderationDueAt: Date
     @Field(key: "answer_due_at") var answerDueAt: Date
     @Field(key: "consent_at") var consentAt: Date
+    @Field(key: "lock_version") var lockVersion: Int
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
 
     init() {}
 
     var answers: [String: String] {
         (try? JSONDecoder().decode([String: String].self, from: Data(answersJSON.utf8))) ?? [:]
+    }
+
+    /// Files the appeal under a subcategory, keeping a snapshot of its names and terms as they are
+    /// now: a later classifier change does not change what the appeal was filed under.
+    /// `subcategory.category` must be loaded.
+    func file(under subcategory: Subcategory) throws {
+        $subcategory.id = try subcategory.requireID()
+        subcategoryVersion = subcategory.version
+        categoryCode = subcategory.category.code
+        categoryName = subcategory.category.name
+        subcategoryCode = subcategory.code
+        subcategoryName = subcategory.name
+        kind = subcategory.kind
+        fastTrack = subcategory.fastTrack
+        answerDays = subcategory.answerDays
+        dayType = subcategory.dayType
     }
 
     var applicantName: PersonName { PersonName(surname: surname, name: name, patronymic: patronymic) }

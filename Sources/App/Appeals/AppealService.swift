@@ -66,16 +66,7 @@ enum AppealService {
         appeal.id = UUID()
         appeal.channel = submission.channel
         appeal.status = .moderation
-        appeal.$subcategory.id = try subcategory.requireID()
-        appeal.subcategoryVersion = subcategory.version
-        appeal.categoryCode = subcategory.category.code
-        appeal.categoryName = subcategory.category.name
-        appeal.subcategoryCode = subcategory.code
-        appeal.subcategoryName = subcategory.name
-        appeal.kind = subcategory.kind
-        appeal.fastTrack = subcategory.fastTrack
-        appeal.answerDays = subcategory.answerDays
-        appeal.dayType = subcategory.dayType
+        try appeal.file(under: subcategory)
         appeal.userID = submission.ownerID
         appeal.surname = valid.applicant.surname
         appeal.name = valid.applicant.name
@@ -102,6 +93,7 @@ enum AppealService {
         appeal.moderationDueAt = deadline.due(from: now, days: subcategory.moderationDays, type: .working)
         appeal.answerDueAt = deadline.due(from: now, days: subcategory.answerDays, type: subcategory.dayType)
         appeal.consentAt = now
+        appeal.lockVersion = 1
 
         do {
             try await request.application.appealNumbers.serialize(when: isSQLite(db)) {
@@ -116,9 +108,9 @@ enum AppealService {
                         appealID: appealID, at: now, actorID: submission.registeredBy ?? submission.ownerID,
                         action: .submitted, from: nil, to: .moderation,
                         details: "channel=\(submission.channel.rawValue)").create(on: db)
-                    if let key = submission.idempotencyKey, let owner = submission.ownerID {
+                    if let key = submission.idempotencyKey, let requester = submission.registeredBy ?? submission.ownerID {
                         let row = IdempotencyKey()
-                        row.userID = owner
+                        row.userID = requester
                         row.key = key
                         row.requestHash = submission.requestHash ?? ""
                         row.$appeal.id = appealID
@@ -147,8 +139,8 @@ enum AppealService {
     /// The appeal an earlier request with the same Idempotency-Key created; a different body under the
     /// same key is refused rather than silently answered with the first appeal.
     private static func replayed(_ submission: Submission, on db: any Database) async throws -> Outcome? {
-        guard let key = submission.idempotencyKey, let owner = submission.ownerID,
-            let row = try await IdempotencyKey.query(on: db).filter(\.$userID == owner).filter(\.$key == key)
+        guard let key = submission.idempotencyKey, let requester = submission.registeredBy ?? submission.ownerID,
+            let row = try await IdempotencyKey.query(on: db).filter(\.$userID == requester).filter(\.$key == key)
                 .with(\.$appeal).first()
         else { return nil }
         guard row.requestHash == (submission.requestHash ?? "") else {

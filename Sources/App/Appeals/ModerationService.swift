@@ -11,6 +11,16 @@ struct ModerationInput: Content {
     var duplicateOf: String?
     var reason: String?
     var comment: String?
+
+    init(action: String? = nil, subcategoryCode: String? = nil, organisationId: String? = nil, duplicateOf: String? = nil,
+         reason: String? = nil, comment: String? = nil) {
+        self.action = action
+        self.subcategoryCode = subcategoryCode
+        self.organisationId = organisationId
+        self.duplicateOf = duplicateOf
+        self.reason = reason
+        self.comment = comment
+    }
 }
 
 /// The moderator's decisions on a new appeal. Each one is checked against the appeal's current status
@@ -47,16 +57,7 @@ enum ModerationService {
             guard !sub.isRetired else { throw ValidationFailure([FieldError("subcategoryCode", .retired)]) }
             details["subcategory"] = "\(appeal.subcategoryCode) → \(sub.code)"
             let before = appeal.$executorOrganisation.id
-            appeal.$subcategory.id = try sub.requireID()
-            appeal.subcategoryVersion = sub.version
-            appeal.categoryCode = sub.category.code
-            appeal.categoryName = sub.category.name
-            appeal.subcategoryCode = sub.code
-            appeal.subcategoryName = sub.name
-            appeal.kind = sub.kind
-            appeal.fastTrack = sub.fastTrack
-            appeal.answerDays = sub.answerDays
-            appeal.dayType = sub.dayType
+            try appeal.file(under: sub)
             appeal.answerDueAt = ProvisionalDeadline().due(from: appeal.registeredAt, days: sub.answerDays, type: sub.dayType)
             if case .organisation(let id) = try await RoutingService.resolve(
                 subcategoryCode: sub.code, territoryID: appeal.$territory.id, on: db)
@@ -70,6 +71,8 @@ enum ModerationService {
             guard let id = input.organisationId?.nonBlank.flatMap(UUID.init(uuidString:)),
                 let organisation = try await Organisation.find(id, on: db), organisation.isActive
             else { throw ValidationFailure([FieldError("organisationId", input.organisationId?.nonBlank == nil ? .required : .notFound)]) }
+            // An organisation's moderator redirects only within their reach; the platform's anywhere.
+            try await request.authorize(.moderate, in: .organisation(id))
             details["executor"] = "\(appeal.$executorOrganisation.id?.uuidString ?? "—") → \(id.uuidString)"
             appeal.$executorOrganisation.id = id
         case .duplicate:
@@ -107,10 +110,16 @@ enum ModerationService {
         encoder.outputFormatting = [.sortedKeys]
         let detailsText = String(decoding: try encoder.encode(details), as: UTF8.self)
         let earlier = earlierNumber
+        let loadedVersion = appeal.lockVersion
+        appeal.lockVersion = loadedVersion + 1
         try await db.transaction { db in
-            // The status guard makes a second, concurrent decision fail instead of overwriting the first.
-            let claimed = try await Appeal.query(on: db).filter(\.$id == appeal.requireID()).filter(\.$status == from).count()
-            guard claimed == 1 else { throw AppError.conflict("The appeal is no longer in moderation") }
+            // One conditional statement claims the appeal: a concurrent decision made on the same copy
+            // (on any engine, at any isolation level) finds the version moved and gets 409.
+            guard let sql = db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
+            let claimed = try await sql.raw(
+                "UPDATE appeals SET lock_version = \(bind: loadedVersion + 1) WHERE id = \(bind: try appeal.requireID()) AND lock_version = \(bind: loadedVersion) AND status = \(bind: from.rawValue) RETURNING id"
+            ).all()
+            guard claimed.count == 1 else { throw AppError.conflict("The appeal was changed by someone else; reload it") }
             try await appeal.update(on: db)
             try await AppealEvent(
                 appealID: try appeal.requireID(), at: now, actorID: actor.userID, action: eventAction, from: from, to: to,

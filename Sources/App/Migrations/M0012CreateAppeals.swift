@@ -51,6 +51,8 @@ struct M0012CreateAppeals: AsyncMigration {
             .field("moderation_due_at", .datetime, .required)
             .field("answer_due_at", .datetime, .required)
             .field("consent_at", .datetime, .required)
+            // Bumped by every decision: a decision made on a stale copy is refused, not overwritten.
+            .field("lock_version", .int, .required)
             .field("updated_at", .datetime)
             .unique(on: "number")
             .unique(on: "year", "sequence")

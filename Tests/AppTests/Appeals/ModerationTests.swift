@@ -99,3 +99,44 @@ struct ModerationTests {
         }
     }
 }
+
+@Suite("Moderation races", .serialized)
+struct ModerationRaceTests {
+    @Test func aDecisionOnAStaleCopyIsRefused() async throws {
+        try await withApp(demo: true) { app in
+            let citizen = try await API.signedIn(app, "citizen@consumerdesk.test")
+            let number = try await ModerationTests().file(app, citizen).number
+            let moderator = try #require(try await User.query(on: app.db).filter(\.$email == "moderator@consumerdesk.test").first())
+            let request = Request(application: app, on: app.eventLoopGroup.next())
+            request.auth.login(moderator)
+            // Two moderators opened the same appeal; both decide on what they loaded.
+            let first = try #require(try await Appeal.query(on: app.db).filter(\.$number == number).first())
+            let second = try #require(try await Appeal.query(on: app.db).filter(\.$number == number).first())
+            _ = try await ModerationService.decide(
+                ModerationInput(action: "reassign", organisationId: try #require(try await Organisation.query(on: app.db)
+                    .filter(\.$name == "Администрация Волгограда").first()?.id).uuidString), on: first, request: request)
+            await #expect(throws: AppError.self) {
+                _ = try await ModerationService.decide(ModerationInput(action: "accept"), on: second, request: request)
+            }
+            let stored = try #require(try await Appeal.query(on: app.db).filter(\.$number == number).first())
+            #expect(stored.status == .moderation)
+            #expect(try await AppealEvent.query(on: app.db).count() == 2, "submitted + reassigned only")
+        }
+    }
+
+    @Test func anOperatorsRetriedHotlineRegistrationCreatesOneAppeal() async throws {
+        try await withApp(demo: true) { app in
+            let territory = try #require(try await Territory.query(on: app.db).filter(\.$code == "vlg-volgograd").first()?.id)
+            let payload = AppealBody(
+                fields: ["subcategoryCode": "trade-refund-defective", "territoryId": territory.uuidString, "channel": "hotline",
+                         "surname": "Петров", "name": "Пётр", "phone": "+79021112233", "text": "Звонок: не вернули деньги."],
+                answers: ["purchaseDate": "2026-10-01", "claimFiled": "нет"])
+            let operatorAPI = try await API.signedIn(app, "operator@consumerdesk.test")
+            let first = try await operatorAPI.send(.POST, "/api/v1/appeals", json: payload, headers: ["Idempotency-Key": "call-1"])
+            let retry = try await operatorAPI.send(.POST, "/api/v1/appeals", json: payload, headers: ["Idempotency-Key": "call-1"])
+            #expect(first.status == .created)
+            #expect(retry.status == .ok)
+            #expect(try await Appeal.query(on: app.db).count() == 1)
+        }
+    }
+}
