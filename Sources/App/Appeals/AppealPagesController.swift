@@ -30,6 +30,7 @@ struct AppealPagesController: RouteCollection {
         var query: String
         var groups: [Group]
         var found: Int
+        var onBehalf: Bool
     }
 
     struct FormPage: Encodable {
@@ -63,22 +64,41 @@ struct AppealPagesController: RouteCollection {
         var territories: [Choice]
         var questions: [Question]
         var consent: Bool
+        /// An operator registering a call or a visit: the applicant is someone else.
+        var onBehalf: Bool
+        var channels: [Choice]
     }
 
     /// Step 1 without `?subcategory=`: choose (with search over names and keywords). Step 2: the card.
+    /// Operators (hotline, reception) file on a caller's behalf with `?onBehalf=1`.
+    private func onBehalf(_ request: Request, asked: Bool) async throws -> Bool {
+        guard asked else { return false }
+        let actor = try await request.requireActor()
+        guard Policy.permitsAnywhere(actor, .registerOnBehalf, tree: try await OrganisationQueries.tree(on: request.db)) else {
+            throw AppError.forbidden
+        }
+        return true
+    }
+
     @Sendable
     func newForm(request: Request) async throws -> Response {
         let user = try request.requireUser()
+        let behalf = try await onBehalf(request, asked: (try? request.query.get(String.self, at: "onBehalf")) == "1")
         if let code = (try? request.query.get(String.self, at: "subcategory"))?.nonBlank {
             guard let sub = try await Subcategory.query(on: request.db).filter(\.$code == code).filter(\.$isRetired == false)
                 .with(\.$category).first()
             else { throw AppError.notFound }
-            let values = [
-                "surname": user.surname, "name": user.name, "patronymic": user.patronymic ?? "", "email": user.email ?? "",
-                "phone": user.phone ?? "",
-            ]
+            let values =
+                behalf
+                ? [:]
+                : [
+                    "surname": user.surname, "name": user.name, "patronymic": user.patronymic ?? "", "email": user.email ?? "",
+                    "phone": user.phone ?? "",
+                ]
             return try await request.render(
-                "appeals/form", try await formPage(request, subcategory: sub, values: values, answers: [:], failure: nil, consent: false))
+                "appeals/form",
+                try await formPage(
+                    request, subcategory: sub, values: values, answers: [:], failure: nil, consent: false, onBehalf: behalf))
         }
         let query = ((try? request.query.get(String.self, at: "q")) ?? "").trimmingWhitespace()
         let spec = try await ClassifierService.current(on: request.db)
@@ -95,12 +115,14 @@ struct AppealPagesController: RouteCollection {
         }
         return try await request.render(
             "appeals/choose",
-            ChoosePage(layout: await Layout.make(for: request, title: "Новое обращение"), query: query, groups: groups, found: found))
+            ChoosePage(
+                layout: await Layout.make(for: request, title: "Новое обращение"), query: query, groups: groups, found: found,
+                onBehalf: behalf))
     }
 
     private func formPage(
         _ request: Request, subcategory: Subcategory, values: [String: String], answers: [String: String],
-        failure: ValidationFailure?, consent: Bool
+        failure: ValidationFailure?, consent: Bool, onBehalf: Bool
     ) async throws -> FormPage {
         let errors = failure.map(FormErrors.russian) ?? [:]
         let territories = try await OrganisationQueries.territories(on: request.db).filter { $0.kind != .region }
@@ -122,7 +144,10 @@ struct AppealPagesController: RouteCollection {
                 + territories.map {
                     Choice(value: $0.id?.uuidString ?? "", label: $0.name, selected: $0.id?.uuidString == values["territoryId"])
                 },
-            questions: questions, consent: consent)
+            questions: questions, consent: consent, onBehalf: onBehalf,
+            channels: [IntakeChannel.hotline, .reception].map {
+                Choice(value: $0.rawValue, label: Strings.title($0), selected: $0.rawValue == values["channel"])
+            })
     }
 
     struct Form: Content {
@@ -144,12 +169,15 @@ struct AppealPagesController: RouteCollection {
         var problemAddress: String?
         var answers: [String: String]?
         var consent: String?
+        var channel: String?
     }
 
     @Sendable
     func create(request: Request) async throws -> Response {
         let user = try request.requireUser()
         let form = try request.content.decode(Form.self)
+        let channel = form.channel.flatMap(IntakeChannel.init(rawValue:)).flatMap { [.hotline, .reception].contains($0) ? $0 : nil }
+        let behalf = try await onBehalf(request, asked: channel != nil)
         let birthDate = form.birthDate?.nonBlank.flatMap(ISODate.parse)
         let draft = AppealDraft(
             subcategoryCode: form.subcategoryCode, surname: form.surname, name: form.name, patronymic: form.patronymic,
@@ -163,9 +191,12 @@ struct AppealPagesController: RouteCollection {
                 throw ValidationFailure([FieldError("birthDate", .invalidValue)])
             }
             let outcome = try await AppealService.submit(
-                .init(draft: draft, channel: .portal, ownerID: try user.requireID(), registeredBy: nil), on: request)
-            return request.seeOther(
-                "/my/appeals/\(outcome.appeal.number)", flash: "Обращение № \(outcome.appeal.number) зарегистрировано.")
+                .init(
+                    draft: draft, channel: channel ?? .portal, ownerID: behalf ? nil : try user.requireID(),
+                    registeredBy: behalf ? try user.requireID() : nil), on: request)
+            let flash = "Обращение № \(outcome.appeal.number) зарегистрировано."
+            // The operator goes on to the next call; the citizen to the appeal's card.
+            return request.seeOther(behalf ? "/appeals/new?onBehalf=1" : "/my/appeals/\(outcome.appeal.number)", flash: flash)
         } onInvalid: { failure in
             guard let code = form.subcategoryCode?.nonBlank,
                 let sub = try await Subcategory.query(on: request.db).filter(\.$code == code).with(\.$category).first()
@@ -176,11 +207,11 @@ struct AppealPagesController: RouteCollection {
                 ("phone", form.phone), ("email", form.email), ("locality", form.locality), ("conflictName", form.conflictName),
                 ("conflictInn", form.conflictInn), ("conflictAddress", form.conflictAddress), ("actionsTaken", form.actionsTaken),
                 ("desiredResult", form.desiredResult), ("text", form.text), ("problemAddress", form.problemAddress),
-                ("territoryId", form.territoryId),
+                ("territoryId", form.territoryId), ("channel", form.channel),
             ] { values[key] = value ?? "" }
             return try await formPage(
                 request, subcategory: sub, values: values, answers: form.answers ?? [:], failure: failure,
-                consent: form.consent != nil)
+                consent: form.consent != nil, onBehalf: behalf)
         }
     }
 

@@ -7,6 +7,9 @@ struct Layout: Encodable {
         var shortName: String
         var isStaff: Bool
         var isAdmin: Bool
+        /// Shows «Принять обращение»: the link only; the route asks the policy with the full tree.
+        var registersOnBehalf: Bool
+        var moderates: Bool
     }
 
     var title: String
@@ -19,9 +22,12 @@ struct Layout: Encodable {
         var person: Person?
         if let user = request.currentUser {
             let actor = try? await request.requireActor()
+            let links = OrganisationTree(parents: [])
             person = Person(
                 shortName: user.personName.short, isStaff: actor?.isStaff ?? false,
-                isAdmin: actor?.holds(.admin) ?? false)
+                isAdmin: actor?.holds(.admin) ?? false,
+                registersOnBehalf: actor.map { Policy.permitsAnywhere($0, .registerOnBehalf, tree: links) } ?? false,
+                moderates: actor.map { Policy.permitsAnywhere($0, .moderate, tree: links) } ?? false)
         }
         return Layout(
             title: title, csrf: request.csrfToken, user: person, flash: request.flash,

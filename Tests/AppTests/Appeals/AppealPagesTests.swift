@@ -94,3 +94,37 @@ struct ModerationPagesTests {
         }
     }
 }
+
+@Suite("Operator pages", .serialized)
+struct OperatorPagesTests {
+    @Test func anOperatorRegistersACallThroughTheFormAndCitizensCannot() async throws {
+        try await withApp(demo: true) { app in
+            let territory = try #require(try await Territory.query(on: app.db).filter(\.$code == "vlg-volgograd").first()?.id)
+            let form: [(String, String)] = [
+                ("subcategoryCode", "trade-refund-defective"), ("channel", "reception"),
+                ("text", "На приёме: магазин не возвращает деньги за брак."), ("territoryId", territory.uuidString),
+                ("surname", "Сергеев"), ("name", "Олег"), ("phone", "8 917 000 11 22"),
+                ("answers[purchaseDate]", "2026-10-01"), ("answers[claimFiled]", "нет"), ("consent", "1"),
+            ]
+            let citizen = try Browser(app)
+            try await citizen.signIn("citizen@consumerdesk.test")
+            #expect(try await citizen.get("/appeals/new?onBehalf=1").status == .forbidden)
+            #expect(try await citizen.post("/appeals", form: form).status == .forbidden)
+
+            let operatorBrowser = try Browser(app)
+            try await operatorBrowser.signIn("operator@consumerdesk.test")
+            let page = try await operatorBrowser.get("/appeals/new?onBehalf=1&subcategory=trade-refund-defective")
+            #expect(page.status == .ok)
+            #expect(page.body.string.contains("Личный приём"))
+            #expect(!page.body.string.contains("value=\"Новикова\""), "the caller's data is not the operator's")
+            let response = try await operatorBrowser.post("/appeals", form: form)
+            #expect(response.status == .seeOther)
+            #expect(response.location == "/appeals/new?onBehalf=1")
+            let appeal = try #require(try await Appeal.query(on: app.db).first())
+            #expect(appeal.channel == .reception)
+            #expect(appeal.userID == nil)
+            #expect(appeal.registeredBy != nil)
+            #expect(appeal.phone == "+79170001122")
+        }
+    }
+}
