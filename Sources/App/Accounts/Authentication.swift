@@ -90,16 +90,23 @@ struct CSRFMiddleware: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let cookie = request.cookies[Cookies.csrf].map(\.string).flatMap { $0.count >= Self.minimumLength ? $0 : nil }
-        // A session cookie that no longer signs in (expired, ended elsewhere) still keys the token, so
-        // a form rendered before it expired reaches its handler, which then asks to sign in again.
-        let sessionKey = request.cookies[Cookies.session].map(\.string).flatMap { $0.isEmpty ? nil : $0 }
-        let expected = sessionKey.map(Self.token(forSessionKey:)) ?? cookie
         let anonymousToken = cookie ?? Secrets.randomToken()
-        request.storage[CSRFTokenKey.self] = expected ?? anonymousToken
+        let sessionKey = request.cookies[Cookies.session].map(\.string).flatMap { $0.isEmpty ? nil : $0 }
+        let signedIn = request.storage[CurrentSessionKey.self] != nil
+        // Pages show the session-bound value when signed in, the anonymous one otherwise.
+        request.storage[CSRFTokenKey.self] = signedIn ? sessionKey.map(Self.token(forSessionKey:)) : anonymousToken
 
         if ![.GET, .HEAD, .OPTIONS].contains(request.method) {
-            guard let expected, Self.submittedToken(request).map({ Secrets.constantTimeEquals($0, expected) }) == true
-            else { throw AppError.csrf }
+            var accepted: [String] = []
+            if let sessionKey { accepted.append(Self.token(forSessionKey: sessionKey)) }
+            // A session cookie that no longer signs in (expired, ended elsewhere) still keys the value a
+            // page showed while it was alive, so that form reaches its handler, which asks to sign in;
+            // and a page rendered after it died carries the anonymous value.
+            if !signedIn, let cookie { accepted.append(cookie) }
+            let submitted = Self.submittedToken(request)
+            guard let submitted, accepted.contains(where: { Secrets.constantTimeEquals(submitted, $0) }) else {
+                throw AppError.csrf
+            }
         }
         let response = try await next.respond(to: request)
         if cookie == nil, response.cookies[Cookies.csrf] == nil {

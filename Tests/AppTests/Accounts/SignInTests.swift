@@ -72,6 +72,22 @@ struct SignInTests {
         }
     }
 
+    @Test func signingInAgainAfterTheSessionExpiredWorksFirstTime() async throws {
+        try await withApp(demo: true) { app in
+            let browser = try Browser(app)
+            try await browser.signIn("admin@consumerdesk.test")
+            let stale = try #require(browser.cookies["cd_session"])
+            try await SessionRow.query(on: app.db).delete()
+            let page = try await browser.get("/login")
+            #expect(!page.body.string.contains(CSRFMiddleware.token(forSessionKey: stale)), "the page shows the anonymous value")
+            browser.cookies["cd_session"] = stale  // a browser that still sends the dead cookie
+            let token = try #require(browser.cookies["cd_csrf"])
+            let response = try await browser.post(
+                "/login", form: [("login", "admin@consumerdesk.test"), ("password", "demo2026")], csrf: token)
+            #expect(response.status == .seeOther)
+        }
+    }
+
     @Test func demoAccountsAreBlockedWhenDemoModeIsOff() async throws {
         try await withApp(demo: true) { app in
             try await DemoData.setAccountsActive(false, on: app.db, logger: app.logger)
