@@ -25,6 +25,7 @@ from selenium.common.exceptions import (
     ElementNotInteractableException,
     StaleElementReferenceException,
     TimeoutException,
+    WebDriverException,
 )
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -80,6 +81,22 @@ def text_contains(locator: tuple[str, str], needle: str):
     return check
 
 
+def gone(element: WebElement):
+    """Condition: the element left the document (the page changed). Chromium sometimes reports a node
+    of the old page as «does not belong to the document» instead of stale; both mean the same here."""
+
+    def check(_: WebDriver) -> bool:
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            return "does not belong to the document" in str(error)
+
+    return check
+
+
 def path_is(path: str):
     return lambda d: urlparse(d.current_url).path == path
 
@@ -109,7 +126,7 @@ def tick(driver: WebDriver, checkbox: WebElement) -> None:
 def submit(driver: WebDriver, form: WebElement, button_id: str) -> None:
     """Clicks the submit button and waits for the browser to leave the current page."""
     driver.find_element(By.ID, button_id).click()
-    until(driver, EC.staleness_of(form), f"the page to change after clicking #{button_id}")
+    until(driver, gone(form), f"the page to change after clicking #{button_id}")
 
 
 def register(driver: WebDriver, base: str, citizen: dict[str, str], server_side_only: bool = False) -> None:
@@ -162,7 +179,7 @@ def test_register_confirm_sign_in_sign_out(server: str, driver: WebDriver) -> No
         driver, EC.presence_of_element_located((By.ID, "logout-form")), "form#logout-form in the header"
     )
     logout_form.find_element(By.ID, "logout-submit").click()
-    until(driver, EC.staleness_of(logout_form), "the page to change after signing out")
+    until(driver, gone(logout_form), "the page to change after signing out")
     login_link = until(
         driver, EC.presence_of_element_located((By.CSS_SELECTOR, "a#login-link")), "a#login-link after signing out"
     )
