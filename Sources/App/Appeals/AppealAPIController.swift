@@ -62,30 +62,6 @@ struct AppealDTO: Content {
 /// `POST /api/v1/appeals` (idempotent with `Idempotency-Key`), `GET /api/v1/appeals` (mine),
 /// `GET /api/v1/appeals/:number`.
 struct AppealAPIController: RouteCollection {
-    struct Body: Content {
-        var subcategoryCode: String?
-        var territoryId: String?
-        var text: String?
-        var surname: String?
-        var name: String?
-        var patronymic: String?
-        var birthDate: String?
-        var sex: String?
-        var phone: String?
-        var email: String?
-        var locality: String?
-        var conflictName: String?
-        var conflictInn: String?
-        var conflictAddress: String?
-        var subject: String?
-        var actionsTaken: String?
-        var desiredResult: String?
-        var problemAddress: String?
-        var answers: [String: String]?
-        var consent: Bool?
-        var channel: String?
-    }
-
     func boot(routes: any RoutesBuilder) throws {
         routes.post("appeals", use: create)
         routes.get("appeals", use: mine)
@@ -152,18 +128,10 @@ struct AppealAPIController: RouteCollection {
     @Sendable
     func create(request: Request) async throws -> Response {
         let user = try request.requireUser()
-        let body = try request.content.decode(Body.self)
+        let body = try request.content.decode(AppealCardInput.self)
         var errors = FieldErrors()
-        var birthDate: Date?
-        if let raw = body.birthDate?.nonBlank {
-            birthDate = ISODate.parse(raw)
-            if birthDate == nil { errors.add("birthDate", .invalidValue) }
-        }
-        var territoryID: UUID?
-        if let raw = body.territoryId?.nonBlank {
-            territoryID = UUID(uuidString: raw)
-            if territoryID == nil { errors.add("territoryId", .notFound) }
-        }
+        if body.birthDate?.nonBlank != nil, body.parsedBirthDate == nil { errors.add("birthDate", .invalidValue) }
+        if body.territoryId?.nonBlank != nil, body.parsedTerritoryID == nil { errors.add("territoryId", .notFound) }
         // An operator may register a call or a visit for someone else; everyone else files as themselves.
         var channel = IntakeChannel.api
         var ownerID: UUID? = try user.requireID()
@@ -184,16 +152,7 @@ struct AppealAPIController: RouteCollection {
             }
         }
         try errors.throwIfAny()
-        let onBehalf = ownerID == nil
-        let draft = AppealDraft(
-            subcategoryCode: body.subcategoryCode, surname: body.surname ?? (onBehalf ? nil : user.surname),
-            name: body.name ?? (onBehalf ? nil : user.name), patronymic: body.patronymic ?? (onBehalf ? nil : user.patronymic),
-            birthDate: birthDate, sex: body.sex, phone: body.phone ?? (onBehalf ? nil : user.phone),
-            email: body.email ?? (onBehalf ? nil : user.email), locality: body.locality, conflictName: body.conflictName,
-            conflictINN: body.conflictInn, conflictAddress: body.conflictAddress, subject: body.subject,
-            actionsTaken: body.actionsTaken, desiredResult: body.desiredResult, text: body.text,
-            problemAddress: body.problemAddress, territoryID: territoryID, answers: body.answers ?? [:],
-            consent: body.consent ?? false)
+        let draft = body.draft(defaults: ownerID == nil ? nil : user)
         let key = request.headers.first(name: "Idempotency-Key")?.trimmingWhitespace()
         if let key, key.isEmpty || key.count > 200 {
             throw ValidationFailure([FieldError("Idempotency-Key", .invalidValue)])

@@ -150,44 +150,15 @@ struct AppealPagesController: RouteCollection {
             })
     }
 
-    struct Form: Content {
-        var subcategoryCode: String?
-        var territoryId: String?
-        var text: String?
-        var surname: String?
-        var name: String?
-        var patronymic: String?
-        var birthDate: String?
-        var phone: String?
-        var email: String?
-        var locality: String?
-        var conflictName: String?
-        var conflictInn: String?
-        var conflictAddress: String?
-        var actionsTaken: String?
-        var desiredResult: String?
-        var problemAddress: String?
-        var answers: [String: String]?
-        var consent: String?
-        var channel: String?
-    }
-
     @Sendable
     func create(request: Request) async throws -> Response {
         let user = try request.requireUser()
-        let form = try request.content.decode(Form.self)
+        let form = try request.content.decode(AppealCardInput.self)
         let channel = form.channel.flatMap(IntakeChannel.init(rawValue:)).flatMap { [.hotline, .reception].contains($0) ? $0 : nil }
         let behalf = try await onBehalf(request, asked: channel != nil)
-        let birthDate = form.birthDate?.nonBlank.flatMap(ISODate.parse)
-        let draft = AppealDraft(
-            subcategoryCode: form.subcategoryCode, surname: form.surname, name: form.name, patronymic: form.patronymic,
-            birthDate: birthDate, phone: form.phone, email: form.email, locality: form.locality,
-            conflictName: form.conflictName, conflictINN: form.conflictInn, conflictAddress: form.conflictAddress,
-            actionsTaken: form.actionsTaken, desiredResult: form.desiredResult, text: form.text,
-            problemAddress: form.problemAddress, territoryID: form.territoryId?.nonBlank.flatMap(UUID.init(uuidString:)),
-            answers: form.answers ?? [:], consent: form.consent != nil)
+        let draft = form.draft(defaults: nil)
         return try await request.submitForm("appeals/form") {
-            if form.birthDate?.nonBlank != nil && birthDate == nil {
+            if form.birthDate?.nonBlank != nil && form.parsedBirthDate == nil {
                 throw ValidationFailure([FieldError("birthDate", .invalidValue)])
             }
             let outcome = try await AppealService.submit(
@@ -211,7 +182,7 @@ struct AppealPagesController: RouteCollection {
             ] { values[key] = value ?? "" }
             return try await formPage(
                 request, subcategory: sub, values: values, answers: form.answers ?? [:], failure: failure,
-                consent: form.consent != nil, onBehalf: behalf)
+                consent: form.consent?.value ?? false, onBehalf: behalf)
         }
     }
 
