@@ -183,8 +183,8 @@ enum Strings {
         let (dayWord, ending): (String, String) =
             switch plural(days) {
             case .one: ("день", type == .calendar ? "ый" : "ий")
-            case .few: ("дня", "ых")
-            case .many: ("дней", "ых")
+            case .few: ("дня", type == .calendar ? "ых" : "их")
+            case .many: ("дней", type == .calendar ? "ых" : "их")
             }
         return "\(days) \(adjective)\(ending) \(dayWord)"
     }

@@ -102,3 +102,14 @@ struct OperationsTests {
         #expect(throws: ConfigError.self) { try AppConfig.fromEnvironment(["SMTP_HOST": "x", "SMTP_SECURITY": "ssl3"]) }
     }
 }
+
+@Suite("Russian wording")
+struct WordingTests {
+    @Test func termsAgreeWithTheirNumbers() {
+        #expect(Strings.term(1, .working) == "1 рабочий день")
+        #expect(Strings.term(3, .working) == "3 рабочих дня")
+        #expect(Strings.term(10, .working) == "10 рабочих дней")
+        #expect(Strings.term(21, .calendar) == "21 календарный день")
+        #expect(Strings.term(30, .calendar) == "30 календарных дней")
+    }
+}
