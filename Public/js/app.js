@@ -4,3 +4,24 @@ document.addEventListener("submit", (event) => {
   const question = form.getAttribute("data-confirm");
   if (question && !window.confirm(question)) event.preventDefault();
 });
+
+// Tell about too many or too large files before a long upload; the server checks again.
+document.addEventListener("change", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.maxFiles) return;
+  const box = document.getElementById(input.id + "-error");
+  if (!box) return;
+  const problems = [];
+  const maxFiles = Number(input.dataset.maxFiles);
+  const maxBytes = Number(input.dataset.maxBytes);
+  if (input.files.length > maxFiles) problems.push("Не больше " + maxFiles + " файлов.");
+  for (const file of input.files) {
+    if (file.size > maxBytes) problems.push("«" + file.name + "»: файл больше 10 МБ.");
+  }
+  box.replaceChildren(...problems.map((text) => {
+    const p = document.createElement("p");
+    p.className = "field-error";
+    p.textContent = text;
+    return p;
+  }));
+});

@@ -144,3 +144,38 @@ struct RoutingTests {
         #expect(Routing.resolve(subcategory: "x", category: "y", territoryLineage: [], rules: []) == .none)
     }
 }
+
+@Suite("Attachment rules")
+struct AttachmentRulesTests {
+    @Test func theTypeComesFromTheBytesNotTheName() {
+        #expect(AttachmentKind.sniff([0xFF, 0xD8, 0xFF, 0xE1]) == .jpeg)
+        #expect(AttachmentKind.sniff([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0]) == .png)
+        #expect(AttachmentKind.sniff(Array("%PDF-1.4".utf8)) == .pdf)
+        #expect(AttachmentKind.sniff(Array("MZ\u{90}".utf8)) == nil)
+        #expect(AttachmentKind.sniff([UInt8]()) == nil)
+        #expect(AttachmentKind.sniff(Array("GIF89a".utf8)) == nil)
+    }
+
+    @Test func everyProblemIsReportedAtOnce() {
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        let uploads = [
+            AttachmentRules.Upload(fileName: "big.png", size: AttachmentRules.maxBytes + 1, head: png),
+            AttachmentRules.Upload(fileName: "virus.jpg", size: 10, head: Array("MZ".utf8)),
+        ] + Array(repeating: AttachmentRules.Upload(fileName: "ok.png", size: 10, head: png), count: 4)
+        #expect(throws: ValidationFailure([
+            FieldError("attachments", .tooManyFiles), FieldError("attachments[0]", .fileTooLarge),
+            FieldError("attachments[1]", .fileType),
+        ])) { try AttachmentRules.validate(uploads) }
+        let exactlyTen = AttachmentRules.Upload(fileName: "edge.png", size: AttachmentRules.maxBytes, head: png)
+        #expect((try? AttachmentRules.validate([exactlyTen]))?.count == 1)
+    }
+
+    @Test func namesAreCleanedAndGetTheExtensionOfTheirContent() {
+        #expect(AttachmentRules.displayName("C:\\Users\\Мария\\чек.pdf", kind: .png) == "чек.png")
+        #expect(AttachmentRules.displayName("../../etc/passwd", kind: .pdf) == "passwd.pdf")
+        #expect(AttachmentRules.displayName("\"evil\"<>.jpg", kind: .jpeg) == "evil.jpg")
+        #expect(AttachmentRules.displayName("", kind: .jpeg) == "file.jpg")
+        #expect(AttachmentRules.displayName(".hidden", kind: .png) == "hidden.png")
+        #expect(AttachmentRules.displayName(String(repeating: "я", count: 500) + ".jpg", kind: .jpeg).count == 200)
+    }
+}

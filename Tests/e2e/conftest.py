@@ -176,6 +176,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         HOST="127.0.0.1",
         PORT=str(port),
         SQLITE_PATH=str(workdir / "e2e.sqlite"),
+        ATTACHMENTS_DIR=str(workdir / "attachments"),
         DEMO="true",
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=smtp_port,

@@ -103,7 +103,7 @@ struct CSRFMiddleware: AsyncMiddleware {
             // page showed while it was alive, so that form reaches its handler, which asks to sign in;
             // and a page rendered after it died carries the anonymous value.
             if !signedIn, let cookie { accepted.append(cookie) }
-            let submitted = Self.submittedToken(request)
+            let submitted = try await Self.submittedToken(request)
             guard let submitted, accepted.contains(where: { Secrets.constantTimeEquals(submitted, $0) }) else {
                 throw AppError.csrf
             }
@@ -121,11 +121,22 @@ struct CSRFMiddleware: AsyncMiddleware {
         HTTPCookies.Value(string: value, path: "/", isSecure: secure, isHTTPOnly: true, sameSite: .lax)
     }
 
-    private static func submittedToken(_ request: Request) -> String? {
+    /// Limits above the default for routes that take uploads, by path; the route itself declares
+    /// the same limit, but a form's token sits in its body, which must be read before the route runs.
+    static let bodyLimits: [String: ByteCount] = [
+        "/appeals": AppealUploads.maxBody, "/admin/classifier/import": ClassifierAdminController.maxUpload,
+    ]
+
+    private static func submittedToken(_ request: Request) async throws -> String? {
         if let header = request.headers.first(name: "X-CSRF-Token") { return header }
         guard let type = request.headers.contentType,
             type == .urlEncodedForm || type.type == "multipart"
         else { return nil }
+        if request.body.data == nil {
+            // Large bodies arrive as a stream; read it (within the route's limit) to find the token.
+            let limit = bodyLimits[request.url.path] ?? request.application.routes.defaultMaxBodySize
+            _ = try await request.body.collect(max: limit.value).get()
+        }
         return try? request.content.get(String.self, at: CSRFMiddleware.field)
     }
 }

@@ -32,6 +32,17 @@ struct AppealDTO: Content {
     var moderationDueAt: Date
     var answerDueAt: Date
     var applicant: Applicant
+    /// Loaded with the appeal (`.with(\.$attachments)`); empty when not asked for.
+    var attachments: [AttachmentDTO]
+
+    struct AttachmentDTO: Content {
+        var id: UUID
+        var fileName: String
+        var mediaType: String
+        var size: Int
+        var sha256: String
+        var url: String
+    }
 
     init(_ appeal: Appeal) throws {
         id = try appeal.requireID()
@@ -56,6 +67,12 @@ struct AppealDTO: Content {
         applicant = Applicant(
             surname: appeal.surname, name: appeal.name, patronymic: appeal.patronymic, email: appeal.email,
             phone: appeal.phone)
+        let number = appeal.number
+        attachments = try (appeal.$attachments.value ?? []).sorted { $0.position < $1.position }.map {
+            AttachmentDTO(
+                id: try $0.requireID(), fileName: $0.fileName, mediaType: $0.kind.mediaType, size: $0.size, sha256: $0.sha256,
+                url: "/api/v1/appeals/\(number)/attachments/\(try $0.requireID())")
+        }
     }
 }
 
@@ -63,10 +80,11 @@ struct AppealDTO: Content {
 /// `GET /api/v1/appeals/:number`.
 struct AppealAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.post("appeals", use: create)
+        routes.on(.POST, "appeals", body: .collect(maxSize: AppealUploads.maxBody), use: create)
         routes.get("appeals", use: mine)
         routes.get("appeals", ":number", use: show)
         routes.get("appeals", ":number", "history", use: history)
+        routes.get("appeals", ":number", "attachments", ":id", use: attachment)
         routes.post("appeals", ":number", "moderation", use: moderate)
         routes.get("moderation", "queue", use: queue)
     }
@@ -160,8 +178,9 @@ struct AppealAPIController: RouteCollection {
         let outcome = try await AppealService.submit(
             .init(
                 draft: draft, channel: channel, ownerID: ownerID, registeredBy: registeredBy,
-                idempotencyKey: key, requestHash: AppealService.requestHash(body)),
+                idempotencyKey: key, requestHash: body.fingerprint, attachments: body.files),
             on: request)
+        try await outcome.appeal.$attachments.load(on: request.db)
         let response = try await AppealDTO(outcome.appeal).encodeResponse(status: outcome.replayed ? .ok : .created, for: request)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/appeals/\(outcome.appeal.number)")
         if outcome.replayed { response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true") }
@@ -175,13 +194,21 @@ struct AppealAPIController: RouteCollection {
             .filter(\.$userID == user.requireID())
             .sort(\.$registeredAt, .descending)
             .limit(100)
+            .with(\.$attachments)
             .all()
             .map(AppealDTO.init)
     }
 
     @Sendable
     func show(request: Request) async throws -> AppealDTO {
-        try AppealDTO(try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request))
+        let appeal = try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request)
+        try await appeal.$attachments.load(on: request.db)
+        return try AppealDTO(appeal)
+    }
+
+    @Sendable
+    func attachment(request: Request) async throws -> Response {
+        try await AppealQueries.attachment(request)
     }
 }
 
@@ -198,5 +225,35 @@ enum AppealQueries {
         let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
         guard try await request.permits(.viewAppeals, in: scope) else { throw AppError.notFound }
         return appeal
+    }
+
+    /// `…/:number/attachments/:id` (or `files/:id` on the pages): the file's bytes for whoever may
+    /// read the appeal, checked against the stored checksum. Images are shown inline, PDFs are
+    /// downloaded; the browser is told not to guess the type.
+    static func attachment(_ request: Request) async throws -> Response {
+        let appeal = try await readable(number: request.parameters.get("number") ?? "", on: request)
+        guard let id = request.parameters.get("id").flatMap(UUID.init(uuidString:)),
+            let file = try await AppealAttachment.query(on: request.db).filter(\.$id == id)
+                .filter(\.$appeal.$id == appeal.requireID()).first()
+        else { throw AppError.notFound }
+        let bytes = try await request.application.fileStore.read(file.storageKey, sha256: file.sha256)
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentType, value: file.kind.mediaType)
+        headers.replaceOrAdd(name: .contentDisposition, value: AppealUploads.disposition(file))
+        headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
+        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        return Response(status: .ok, headers: headers, body: .init(buffer: bytes))
+    }
+}
+
+enum AppealUploads {
+    /// Five files of 10 MB and the card around them; anything larger is refused before it is read.
+    static let maxBody: ByteCount = "52mb"
+
+    /// RFC 6266: an ASCII fallback name plus the real (Cyrillic) one, percent-encoded.
+    static func disposition(_ file: AppealAttachment) -> String {
+        let ascii = String(file.fileName.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" ? Character($0) : "_" })
+        let encoded = file.fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: ".-_"))) ?? ascii
+        return "\(file.kind.isImage ? "inline" : "attachment"); filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
     }
 }

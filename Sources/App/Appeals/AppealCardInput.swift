@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Foundation
 import Vapor
@@ -44,6 +45,26 @@ struct AppealCardInput: Content {
     var answers: [String: String]?
     var consent: Flag?
     var channel: String?
+    /// Multipart `attachments[]` parts (the form's file input, or an app's upload).
+    var attachments: [File]?
+
+    /// Files actually chosen: an empty file input still sends one nameless, empty part.
+    var files: [AppealService.IncomingFile] {
+        (attachments ?? []).filter { !($0.filename.isEmpty && $0.data.readableBytes == 0) }
+            .map { AppealService.IncomingFile(fileName: $0.filename, data: $0.data) }
+    }
+
+    /// What was asked, for Idempotency-Key replays: independent of key order and whitespace, so a
+    /// client that re-serialises the same request on retry still matches; files count by content.
+    var fingerprint: String {
+        var card = self
+        card.attachments = nil
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var data = (try? encoder.encode(card)) ?? Data()
+        for file in files { data.append(contentsOf: Array(SHA256.hash(data: file.data.readableBytesView).hex.utf8)) }
+        return SHA256.hash(data: data).hex
+    }
 
     var parsedBirthDate: Date? { birthDate?.nonBlank.flatMap(ISODate.parse) }
     var parsedTerritoryID: UUID? { territoryId?.nonBlank.flatMap(UUID.init(uuidString:)) }

@@ -52,6 +52,7 @@ final class Appeal: Model, @unchecked Sendable {
     @Field(key: "consent_at") var consentAt: Date
     @Field(key: "lock_version") var lockVersion: Int
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+    @Children(for: \.$appeal) var attachments: [AppealAttachment]
 
     init() {}
 
@@ -109,6 +110,23 @@ final class AppealEvent: Model, @unchecked Sendable {
         self.details = details
         self.comment = comment
     }
+}
+
+/// A file attached to an appeal; the bytes are in the `FileStore` under `storageKey`.
+final class AppealAttachment: Model, @unchecked Sendable {
+    static let schema = "appeal_attachments"
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "appeal_id") var appeal: Appeal
+    @Field(key: "position") var position: Int
+    @Field(key: "file_name") var fileName: String
+    @Field(key: "kind") var kind: AttachmentKind
+    @Field(key: "size") var size: Int
+    @Field(key: "sha256") var sha256: String
+    @Field(key: "storage_key") var storageKey: String
+    @Field(key: "created_at") var createdAt: Date
+
+    init() {}
 }
 
 final class IdempotencyKey: Model, @unchecked Sendable {

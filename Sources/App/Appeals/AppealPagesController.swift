@@ -7,7 +7,8 @@ import Vapor
 struct AppealPagesController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("appeals", "new", use: newForm)
-        routes.post("appeals", use: create)
+        routes.on(.POST, "appeals", body: .collect(maxSize: AppealUploads.maxBody), use: create)
+        routes.get("appeals", ":number", "files", ":id", use: file)
         routes.get("my", "appeals", use: mine)
         routes.get("my", "appeals", ":number", use: card)
     }
@@ -67,6 +68,9 @@ struct AppealPagesController: RouteCollection {
         /// An operator registering a call or a visit: the applicant is someone else.
         var onBehalf: Bool
         var channels: [Choice]
+        /// Every problem with the chosen files, one line per file; they must be chosen again.
+        var attachmentErrors: [String]
+        var maxFiles: Int
     }
 
     /// Step 1 without `?subcategory=`: choose (with search over names and keywords). Step 2: the card.
@@ -98,7 +102,8 @@ struct AppealPagesController: RouteCollection {
             return try await request.render(
                 "appeals/form",
                 try await formPage(
-                    request, subcategory: sub, values: values, answers: [:], failure: nil, consent: false, onBehalf: behalf))
+                    request, subcategory: sub, values: values, answers: [:], failure: nil, consent: false, onBehalf: behalf,
+                    files: []))
         }
         let query = ((try? request.query.get(String.self, at: "q")) ?? "").trimmingWhitespace()
         let spec = try await ClassifierService.current(on: request.db)
@@ -122,9 +127,17 @@ struct AppealPagesController: RouteCollection {
 
     private func formPage(
         _ request: Request, subcategory: Subcategory, values: [String: String], answers: [String: String],
-        failure: ValidationFailure?, consent: Bool, onBehalf: Bool
+        failure: ValidationFailure?, consent: Bool, onBehalf: Bool, files: [AppealService.IncomingFile]
     ) async throws -> FormPage {
         let errors = failure.map(FormErrors.russian) ?? [:]
+        var attachmentErrors: [String] = []
+        if let message = errors["attachments"] { attachmentErrors.append(message) }
+        for (index, file) in files.enumerated() {
+            if let message = errors["attachments[\(index)]"] { attachmentErrors.append("«\(file.fileName)»: \(message)") }
+        }
+        if failure != nil, !files.isEmpty {
+            attachmentErrors.append("Браузер не сохраняет выбранные файлы: прикрепите их ещё раз.")
+        }
         let territories = try await OrganisationQueries.territories(on: request.db).filter { $0.kind != .region }
         let questions = subcategory.questions.map { question in
             let value = answers[question.code] ?? ""
@@ -147,7 +160,7 @@ struct AppealPagesController: RouteCollection {
             questions: questions, consent: consent, onBehalf: onBehalf,
             channels: [IntakeChannel.hotline, .reception].map {
                 Choice(value: $0.rawValue, label: Strings.title($0), selected: $0.rawValue == values["channel"])
-            })
+            }, attachmentErrors: attachmentErrors, maxFiles: AttachmentRules.maxFiles)
     }
 
     @Sendable
@@ -164,7 +177,7 @@ struct AppealPagesController: RouteCollection {
             let outcome = try await AppealService.submit(
                 .init(
                     draft: draft, channel: channel ?? .portal, ownerID: behalf ? nil : try user.requireID(),
-                    registeredBy: behalf ? try user.requireID() : nil), on: request)
+                    registeredBy: behalf ? try user.requireID() : nil, attachments: form.files), on: request)
             let flash = "Обращение № \(outcome.appeal.number) зарегистрировано."
             // The operator goes on to the next call; the citizen to the appeal's card.
             return request.seeOther(behalf ? "/appeals/new?onBehalf=1" : "/my/appeals/\(outcome.appeal.number)", flash: flash)
@@ -182,8 +195,13 @@ struct AppealPagesController: RouteCollection {
             ] { values[key] = value ?? "" }
             return try await formPage(
                 request, subcategory: sub, values: values, answers: form.answers ?? [:], failure: failure,
-                consent: form.consent?.value ?? false, onBehalf: behalf)
+                consent: form.consent?.value ?? false, onBehalf: behalf, files: form.files)
         }
+    }
+
+    @Sendable
+    func file(request: Request) async throws -> Response {
+        try await AppealQueries.attachment(request)
     }
 
     // MARK: Following
@@ -240,6 +258,7 @@ struct AppealPagesController: RouteCollection {
         var due: String
         var rejectReason: String?
         var events: [Event]
+        var attachments: [AttachmentLink]
     }
 
     @Sendable
@@ -258,6 +277,22 @@ struct AppealPagesController: RouteCollection {
                 rejectReason: appeal.rejectReason.map(Strings.title),
                 events: events.map {
                     .init(at: Strings.dateTime($0.at), text: Strings.title($0.action), comment: $0.comment)
-                }))
+                }, attachments: try await AttachmentLink.all(of: appeal, on: request.db)))
+    }
+}
+
+/// A file of an appeal as the pages link it: the citizen's card and the moderator's.
+struct AttachmentLink: Encodable {
+    var url: String
+    var name: String
+    var size: String
+    var isImage: Bool
+
+    static func all(of appeal: Appeal, on db: any Database) async throws -> [AttachmentLink] {
+        try await AppealAttachment.query(on: db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$position).all().map {
+            AttachmentLink(
+                url: "/appeals/\(appeal.number)/files/\(try $0.requireID())", name: $0.fileName, size: Strings.fileSize($0.size),
+                isImage: $0.kind.isImage)
+        }
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Domain
 import Fluent
 import Foundation
@@ -18,6 +17,12 @@ enum AppealService {
         var registeredBy: UUID?
         var idempotencyKey: String?
         var requestHash: String?
+        var attachments: [IncomingFile] = []
+    }
+
+    struct IncomingFile: Sendable {
+        var fileName: String
+        var data: ByteBuffer
     }
 
     struct Outcome {
@@ -49,6 +54,15 @@ enum AppealService {
             valid = try AppealRules.validate(submission.draft, questions: subcategory?.questions ?? [], today: now)
         } catch {
             for item in error.errors where !errors.has(item.field) { errors.add(item.field, item.code) }
+        }
+        var accepted: [AttachmentRules.Accepted] = []
+        do {
+            accepted = try AttachmentRules.validate(
+                submission.attachments.map {
+                    .init(fileName: $0.fileName, size: $0.data.readableBytes, head: Array($0.data.readableBytesView.prefix(8)))
+                })
+        } catch {
+            for item in error.errors { errors.add(item.field, item.code) }
         }
         try errors.throwIfAny()
         guard let valid, let subcategory else { throw ValidationFailure(errors.errors) }
@@ -95,7 +109,13 @@ enum AppealService {
         appeal.consentAt = now
         appeal.lockVersion = 1
 
+        // Files go to disk (flushed) before the row that names them commits; if the appeal is not
+        // saved after all, they are taken back, so a refused or failed submission leaves nothing.
+        let store = request.application.fileStore
+        var stored: [FileStore.Stored] = []
         do {
+            for file in submission.attachments { stored.append(try await store.store(file.data, now: now)) }
+            let files = Array(zip(stored, accepted))
             try await request.application.appealNumbers.serialize(when: isSQLite(db)) {
                 try await db.transaction { db in
                     let number = try await nextNumber(region: config.regionCode, year: year(of: now), on: db)
@@ -108,6 +128,19 @@ enum AppealService {
                         appealID: appealID, at: now, actorID: submission.registeredBy ?? submission.ownerID,
                         action: .submitted, from: nil, to: .moderation,
                         details: "channel=\(submission.channel.rawValue)").create(on: db)
+                    let attachments = files.enumerated().map { position, pair in
+                        let row = AppealAttachment()
+                        row.$appeal.id = appealID
+                        row.position = position
+                        row.fileName = pair.1.fileName
+                        row.kind = pair.1.kind
+                        row.size = pair.0.size
+                        row.sha256 = pair.0.sha256
+                        row.storageKey = pair.0.key
+                        row.createdAt = now
+                        return row
+                    }
+                    if !attachments.isEmpty { try await attachments.create(on: db) }
                     if let key = submission.idempotencyKey, let requester = submission.registeredBy ?? submission.ownerID {
                         let row = IdempotencyKey()
                         row.userID = requester
@@ -127,9 +160,12 @@ enum AppealService {
                     }
                 }
             }
-        } catch where error.isUniqueViolation && submission.idempotencyKey != nil {
+        } catch {
+            await store.remove(stored.map(\.key))
             // A parallel retry with the same key won: answer with its appeal.
-            if let replay = try await replayed(submission, on: db) { return replay }
+            if error.isUniqueViolation, submission.idempotencyKey != nil, let replay = try await replayed(submission, on: db) {
+                return replay
+            }
             throw error
         }
         request.application.mailWorker?.wake()
@@ -189,15 +225,6 @@ enum AppealService {
         query = appeal.conflictName.map { query.filter(\.$conflictName == $0) } ?? query.filter(\.$conflictName == nil)
         let recent = try await query.field(\.$id).field(\.$text).sort(\.$registeredAt, .descending).limit(20).all()
         return recent.first { TextSimilarity.jaccard($0.text, appeal.text) >= TextSimilarity.duplicateThreshold }?.id
-    }
-
-    /// A fingerprint of what was asked, independent of key order and whitespace, so a client that
-    /// re-serialises the same request on retry still matches.
-    static func requestHash(_ body: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(body)) ?? Data()
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }
 

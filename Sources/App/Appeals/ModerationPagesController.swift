@@ -81,6 +81,7 @@ struct ModerationPagesController: RouteCollection {
         var reasons: [Choice]
         var errors: [String: String]
         var hasErrors: Bool
+        var attachments: [AttachmentLink]
     }
 
     private func page(_ request: Request, appeal: Appeal, failure: ValidationFailure? = nil) async throws -> CardPage {
@@ -113,7 +114,8 @@ struct ModerationPagesController: RouteCollection {
             reasons: RejectReason.allCases.filter { $0 != .duplicate }.map {
                 Choice(value: $0.rawValue, label: Strings.title($0), selected: false)
             },
-            errors: failure.map(FormErrors.russian) ?? [:], hasErrors: failure != nil)
+            errors: failure.map(FormErrors.russian) ?? [:], hasErrors: failure != nil,
+            attachments: try await AttachmentLink.all(of: appeal, on: db))
     }
 
     private func appeal(_ request: Request) async throws -> Appeal {

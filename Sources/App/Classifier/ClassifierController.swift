@@ -88,11 +88,13 @@ enum ClassifierDownload {
 
 /// The admin page: what the classifier holds, upload a new version, download it, see the history.
 struct ClassifierAdminController: RouteCollection {
+    static let maxUpload: ByteCount = "8mb"
+
     func boot(routes: any RoutesBuilder) throws {
         let admin = routes.grouped("admin", "classifier")
         admin.get(use: page)
         admin.get("export", ":format", use: export)
-        admin.on(.POST, "import", body: .collect(maxSize: "8mb"), use: importFile)
+        admin.on(.POST, "import", body: .collect(maxSize: Self.maxUpload), use: importFile)
     }
 
     struct Page: Encodable {

@@ -18,6 +18,7 @@ enum Migrations {
         app.migrations.add(M0010CreateClassifier())
         app.migrations.add(M0011CreateRoutingRules())
         app.migrations.add(M0012CreateAppeals())
+        app.migrations.add(M0013CreateAppealAttachments())
     }
 }
 

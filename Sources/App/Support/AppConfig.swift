@@ -38,6 +38,8 @@ public struct AppConfig: Sendable {
     public var regionCode: Int = 34
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     public var metricsToken: String?
+    /// Where appeal attachments are kept (outside the database). Back it up with the database.
+    public var attachmentsDirectory: String = "data/attachments"
     /// PostgreSQL schema search path (tests run each app in its own schema).
     public var postgresSearchPath: [String]?
 
@@ -61,6 +63,7 @@ public struct AppConfig: Sendable {
         } else if let path = env["SQLITE_PATH"]?.nonEmpty {
             config.database = path == ":memory:" ? .sqliteMemory : .sqliteFile(path: path)
         }
+        if let directory = env["ATTACHMENTS_DIR"]?.nonEmpty { config.attachmentsDirectory = directory }
         if let demo = env["DEMO"]?.nonEmpty { config.demo = try bool("DEMO", demo) }
         if let value = env["AUTO_MIGRATE"]?.nonEmpty { config.autoMigrate = try bool("AUTO_MIGRATE", value) }
         config.publicURL = env["PUBLIC_URL"]?.nonEmpty ?? "http://\(config.host):\(config.port)"
@@ -141,6 +144,8 @@ public struct AppConfig: Sendable {
         config.publicURL = "http://127.0.0.1:8080"
         config.logLevel = .warning
         config.bcryptCost = 4
+        // Each test app keeps its files apart; `withApp` removes the directory afterwards.
+        config.attachmentsDirectory = NSTemporaryDirectory() + "consumerdesk-tests/" + UUID().uuidString
         return config
     }
 }

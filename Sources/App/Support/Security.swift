@@ -16,7 +16,7 @@ enum Secrets {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).hex
     }
 
     /// Comparison whose time does not depend on where the strings differ.

@@ -286,6 +286,14 @@ enum Strings {
         return formatter.string(from: date)
     }
 
+    /// «340 КБ», «2,4 МБ».
+    static func fileSize(_ bytes: Int) -> String {
+        if bytes < 1024 { return "\(bytes) Б" }
+        if bytes < 1024 * 1024 { return "\((bytes + 1023) / 1024) КБ" }
+        let tenths = (bytes * 10 + 1024 * 1024 / 2) / (1024 * 1024)
+        return "\(tenths / 10),\(tenths % 10) МБ"
+    }
+
     /// `26.06.2026` in the region's time zone.
     static func date(_ date: Date) -> String {
         let formatter = DateFormatter()

@@ -46,9 +46,43 @@ func withApp(
         try await body(app)
     } catch {
         await tearDown(app, schema: schema)
+        try? FileManager.default.removeItem(atPath: config.attachmentsDirectory)
         throw error
     }
     await tearDown(app, schema: schema)
+    try? FileManager.default.removeItem(atPath: config.attachmentsDirectory)
+}
+
+/// A `multipart/form-data` body as browsers and apps send it: text fields, then files.
+struct Multipart {
+    struct FilePart {
+        var field: String
+        var filename: String
+        var contentType: String
+        var data: Data
+    }
+
+    let boundary = "----cd\(UUID().uuidString)"
+    var fields: [(String, String)] = []
+    var files: [FilePart] = []
+
+    var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+
+    var body: ByteBuffer {
+        var body = Data()
+        for (name, value) in fields {
+            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+        }
+        for file in files {
+            body.append(
+                Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.filename)\"\r\n".utf8))
+            body.append(Data("Content-Type: \(file.contentType)\r\n\r\n".utf8))
+            body.append(file.data)
+            body.append(Data("\r\n".utf8))
+        }
+        body.append(Data("--\(boundary)--\r\n".utf8))
+        return ByteBuffer(data: body)
+    }
 }
 
 private func tearDown(_ app: Application, schema: String?) async {
@@ -122,18 +156,20 @@ final class Browser: @unchecked Sendable {
     func upload(_ path: String, field: String, filename: String, contentType: String, data: Data)
         async throws -> TestingHTTPResponse
     {
+        try await postMultipart(
+            path, Multipart(files: [.init(field: field, filename: filename, contentType: contentType, data: data)]))
+    }
+
+    /// Submits a multipart form (fields and files) with the CSRF value a page would carry.
+    @discardableResult
+    func postMultipart(_ path: String, _ form: Multipart) async throws -> TestingHTTPResponse {
         if cookies["cd_csrf"] == nil { try await get("/login") }
         let token = cookies["cd_session"].map(CSRFMiddleware.token(forSessionKey:)) ?? cookies["cd_csrf"] ?? ""
-        let boundary = "----cd\(UUID().uuidString)"
-        var body = Data()
-        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(token)\r\n".utf8))
-        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(field)\"; filename=\"\(filename)\"\r\n".utf8))
-        body.append(Data("Content-Type: \(contentType)\r\n\r\n".utf8))
-        body.append(data)
-        body.append(Data("\r\n--\(boundary)--\r\n".utf8))
+        var form = form
+        form.fields.insert(("_csrf", token), at: 0)
         var headers = cookieHeader
-        headers.replaceOrAdd(name: .contentType, value: "multipart/form-data; boundary=\(boundary)")
-        let response = try await tester.sendRequest(.POST, path, headers: headers, body: ByteBuffer(data: body))
+        headers.replaceOrAdd(name: .contentType, value: form.contentType)
+        let response = try await tester.sendRequest(.POST, path, headers: headers, body: form.body)
         remember(response)
         return response
     }
@@ -168,6 +204,15 @@ struct API {
         return try await tester.sendRequest(method, path, headers: headers) { request in
             if let json { try request.content.encode(AnyEncodable(json), as: .json) }
         }
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, multipart form: Multipart, headers extra: HTTPHeaders = [:])
+        async throws -> TestingHTTPResponse
+    {
+        var headers = extra
+        if let token { headers.bearerAuthorization = BearerAuthorization(token: token) }
+        headers.replaceOrAdd(name: .contentType, value: form.contentType)
+        return try await tester.sendRequest(method, path, headers: headers, body: form.body)
     }
 
     /// Signs in with the API and returns a client holding the token.
