@@ -19,6 +19,8 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     app.routes.defaultMaxBodySize = "1mb"
 
     try configureDatabase(app, config.database)
+    app.routingCache = RoutingCache()
+    app.appealWriter = AppealWriter(region: config.regionCode, database: { [unowned app] in app.db })
     Migrations.register(on: app)
 
     app.passwords.use(.bcrypt(cost: config.bcryptCost))

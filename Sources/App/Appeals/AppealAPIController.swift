@@ -180,7 +180,7 @@ struct AppealAPIController: RouteCollection {
                 draft: draft, channel: channel, ownerID: ownerID, registeredBy: registeredBy,
                 idempotencyKey: key, requestHash: body.fingerprint, attachments: body.files),
             on: request)
-        try await outcome.appeal.$attachments.load(on: request.db)
+        if outcome.appeal.$attachments.value == nil { try await outcome.appeal.$attachments.load(on: request.db) }
         let response = try await AppealDTO(outcome.appeal).encodeResponse(status: outcome.replayed ? .ok : .created, for: request)
         response.headers.replaceOrAdd(name: .location, value: "/api/v1/appeals/\(outcome.appeal.number)")
         if outcome.replayed { response.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true") }

@@ -5,8 +5,9 @@ import SQLKit
 import Vapor
 
 /// Intake: one way in for every channel. Validates the card against the subcategory it is filed
-/// under, routes it, gives it the next number of the year, records the first history entry and the
-/// citizen's confirmation mail — all in one transaction, so an acknowledged appeal is whole.
+/// under, routes it, and hands the appeal with its first history entry, files and the citizen's
+/// confirmation mail to the `AppealWriter`, which numbers and commits them together — an
+/// acknowledged appeal is whole.
 enum AppealService {
     struct Submission {
         var draft: AppealDraft
@@ -68,7 +69,7 @@ enum AppealService {
         guard let valid, let subcategory else { throw ValidationFailure(errors.errors) }
 
         let executor: UUID?
-        switch try await RoutingService.resolve(subcategoryCode: subcategory.code, territoryID: valid.territoryID, on: db) {
+        switch try await RoutingService.resolve(subcategory, territoryID: valid.territoryID, on: request) {
         case .organisation(let id): executor = id
         case .none, .ambiguous: executor = nil  // the moderator chooses
         }
@@ -109,57 +110,49 @@ enum AppealService {
         appeal.consentAt = now
         appeal.lockVersion = 1
 
+        appeal.year = year(of: now)
+        let event = AppealEvent(
+            appealID: appeal.id!, at: now, actorID: submission.registeredBy ?? submission.ownerID, action: .submitted,
+            from: nil, to: .moderation, details: "channel=\(submission.channel.rawValue)")
+        var record = AppealWriter.Record(appeal: appeal, event: event)
+        if let key = submission.idempotencyKey, let requester = submission.registeredBy ?? submission.ownerID {
+            let row = IdempotencyKey()
+            row.userID = requester
+            row.key = key
+            row.requestHash = submission.requestHash ?? ""
+            record.idempotencyKey = row
+        }
+        if let email = appeal.email {
+            let publicURL = config.publicURL
+            record.mail = { appeal in
+                MailOutbox.message(
+                    to: email, subject: Strings.appealRegisteredSubject(appeal.number),
+                    body: Strings.appealRegisteredBody(
+                        name: appeal.applicantName.short, number: appeal.number, subcategory: appeal.subcategoryName,
+                        due: Strings.date(appeal.answerDueAt), link: "\(publicURL)/my/appeals/\(appeal.number)"),
+                    now: now)
+            }
+        }
+
         // Files go to disk (flushed) before the row that names them commits; if the appeal is not
         // saved after all, they are taken back, so a refused or failed submission leaves nothing.
         let store = request.application.fileStore
         var stored: [FileStore.Stored] = []
         do {
             for file in submission.attachments { stored.append(try await store.store(file.data, now: now)) }
-            let files = Array(zip(stored, accepted))
-            try await request.application.appealNumbers.serialize(when: isSQLite(db)) {
-                try await db.transaction { db in
-                    let number = try await nextNumber(region: config.regionCode, year: year(of: now), on: db)
-                    appeal.number = number.description
-                    appeal.year = number.year
-                    appeal.sequence = number.sequence
-                    try await appeal.create(on: db)
-                    let appealID = try appeal.requireID()
-                    try await AppealEvent(
-                        appealID: appealID, at: now, actorID: submission.registeredBy ?? submission.ownerID,
-                        action: .submitted, from: nil, to: .moderation,
-                        details: "channel=\(submission.channel.rawValue)").create(on: db)
-                    let attachments = files.enumerated().map { position, pair in
-                        let row = AppealAttachment()
-                        row.$appeal.id = appealID
-                        row.position = position
-                        row.fileName = pair.1.fileName
-                        row.kind = pair.1.kind
-                        row.size = pair.0.size
-                        row.sha256 = pair.0.sha256
-                        row.storageKey = pair.0.key
-                        row.createdAt = now
-                        return row
-                    }
-                    if !attachments.isEmpty { try await attachments.create(on: db) }
-                    if let key = submission.idempotencyKey, let requester = submission.registeredBy ?? submission.ownerID {
-                        let row = IdempotencyKey()
-                        row.userID = requester
-                        row.key = key
-                        row.requestHash = submission.requestHash ?? ""
-                        row.$appeal.id = appealID
-                        try await row.create(on: db)
-                    }
-                    if let email = appeal.email {
-                        try await MailOutbox.enqueue(
-                            to: email, subject: Strings.appealRegisteredSubject(appeal.number),
-                            body: Strings.appealRegisteredBody(
-                                name: appeal.applicantName.short, number: appeal.number,
-                                subcategory: appeal.subcategoryName, due: Strings.date(appeal.answerDueAt),
-                                link: "\(config.publicURL)/my/appeals/\(appeal.number)"),
-                            on: db, now: now)
-                    }
-                }
+            record.attachments = zip(stored, accepted).enumerated().map { position, pair in
+                let row = AppealAttachment()
+                row.position = position
+                row.fileName = pair.1.fileName
+                row.kind = pair.1.kind
+                row.size = pair.0.size
+                row.sha256 = pair.0.sha256
+                row.storageKey = pair.0.key
+                row.createdAt = now
+                return row
             }
+            try await request.application.appealWriter.write(record)
+            appeal.$attachments.value = record.attachments
         } catch {
             await store.remove(stored.map(\.key))
             // A parallel retry with the same key won: answer with its appeal.
@@ -185,27 +178,10 @@ enum AppealService {
         return Outcome(appeal: row.appeal, replayed: true)
     }
 
-    /// The next number of the year. The counter row is created once per year and incremented under
-    /// the row's write lock, so concurrent submissions get distinct, consecutive numbers.
-    static func nextNumber(region: Int, year: Int, on db: any Database) async throws -> RegistrationNumber {
-        guard let sql = db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
-        try await sql.raw(
-            "INSERT INTO appeal_counters (region, year, last) VALUES (\(bind: region), \(bind: year), 0) ON CONFLICT DO NOTHING"
-        ).run()
-        guard let row = try await sql.raw(
-            "UPDATE appeal_counters SET last = last + 1 WHERE region = \(bind: region) AND year = \(bind: year) RETURNING last"
-        ).first() else { throw AppError.badRequest("number counter missing") }
-        return RegistrationNumber(region: region, year: year, sequence: try row.decode(column: "last", as: Int.self))
-    }
-
     static func year(of date: Date) -> Int {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = ProvisionalDeadline().timeZone
         return calendar.component(.year, from: date)
-    }
-
-    static func isSQLite(_ db: any Database) -> Bool {
-        (db as? any SQLDatabase)?.dialect.name == "sqlite"
     }
 
     /// Same applicant, same organisation in conflict, similar text, within 30 days.
@@ -225,42 +201,5 @@ enum AppealService {
         query = appeal.conflictName.map { query.filter(\.$conflictName == $0) } ?? query.filter(\.$conflictName == nil)
         let recent = try await query.field(\.$id).field(\.$text).sort(\.$registeredAt, .descending).limit(20).all()
         return recent.first { TextSimilarity.jaccard($0.text, appeal.text) >= TextSimilarity.duplicateThreshold }?.id
-    }
-}
-
-/// SQLite allows one writer at a time; submissions on it take turns in-process, so number allocation
-/// never meets a locked database. PostgreSQL relies on the counter row's lock instead.
-actor SerialLock {
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func serialize<T: Sendable>(when needed: Bool, _ body: @Sendable () async throws -> T) async throws -> T {
-        guard needed else { return try await body() }
-        await acquire()
-        defer { release() }
-        return try await body()
-    }
-
-    private func acquire() async {
-        if !busy {
-            busy = true
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    private func release() {
-        if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
-    }
-}
-
-extension Application {
-    private struct AppealNumbersKey: StorageKey { typealias Value = SerialLock }
-
-    var appealNumbers: SerialLock {
-        if let lock = storage[AppealNumbersKey.self] { return lock }
-        let lock = SerialLock()
-        storage[AppealNumbersKey.self] = lock
-        return lock
     }
 }

@@ -60,7 +60,7 @@ enum ModerationService {
             try appeal.file(under: sub)
             appeal.answerDueAt = ProvisionalDeadline().due(from: appeal.registeredAt, days: sub.answerDays, type: sub.dayType)
             if case .organisation(let id) = try await RoutingService.resolve(
-                subcategoryCode: sub.code, territoryID: appeal.$territory.id, on: db)
+                sub, territoryID: appeal.$territory.id, on: request)
             {
                 appeal.$executorOrganisation.id = id
             }

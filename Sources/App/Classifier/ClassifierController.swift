@@ -143,12 +143,8 @@ struct ClassifierAdminController: RouteCollection {
     ) async throws -> Page {
         let spec = try await ClassifierService.current(on: request.db)
         let spheres = Dictionary(uniqueKeysWithValues: ReferenceData.spheres.map { ($0.0.rawValue, $0.1) })
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "ru_RU")
-        formatter.timeZone = TimeZone(identifier: "Europe/Volgograd")
-        formatter.dateFormat = "dd.MM.yyyy HH:mm"
         let changes = try await ClassifierQueries.history(code: nil, on: request.db).prefix(50).map {
-            Page.ChangeRow(at: formatter.string(from: $0.at), code: $0.code, action: Strings.title($0.action), source: $0.source)
+            Page.ChangeRow(at: Strings.dateTime($0.at), code: $0.code, action: Strings.title($0.action), source: $0.source)
         }
         let rows = spec.categories.map { category in
             Page.CategoryRow(

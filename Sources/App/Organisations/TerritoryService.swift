@@ -57,6 +57,7 @@ enum TerritoryService {
             }
             throw error
         }
+        request.application.routingCache.invalidate()
         return territory
     }
 }

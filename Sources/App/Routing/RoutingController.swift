@@ -63,7 +63,7 @@ struct RoutingAPIController: RouteCollection {
         if subcategory == nil { errors.add("subcategory", .required) }
         if territory == nil { errors.add("territory", .required) }
         try errors.throwIfAny()
-        switch try await RoutingService.resolve(subcategoryCode: subcategory!, territoryID: territory!, on: request.db) {
+        switch try await RoutingService.resolve(subcategoryCode: subcategory!, territoryID: territory!, on: request) {
         case .organisation(let id): return Resolved(organisationId: id)
         case .none: return Resolved()
         case .ambiguous(let ids): return Resolved(candidates: ids)
@@ -149,7 +149,7 @@ struct RoutingAdminController: RouteCollection {
         if let sub = (try? request.query.get(String.self, at: "subcategory"))?.nonBlank,
             let territory = (try? request.query.get(String.self, at: "territory")).flatMap(UUID.init(uuidString:))
         {
-            switch try await RoutingService.resolve(subcategoryCode: sub, territoryID: territory, on: request.db) {
+            switch try await RoutingService.resolve(subcategoryCode: sub, territoryID: territory, on: request) {
             case .organisation(let id): check = "Обращение направится в: " + (try await Organisation.find(id, on: request.db)?.name ?? "—")
             case .none: check = "Ни одно правило не подходит."
             case .ambiguous: check = "Правила противоречат друг другу."

@@ -1,5 +1,6 @@
 import Domain
 import Fluent
+import NIOConcurrencyHelpers
 import Vapor
 
 /// A routing rule as stored. Category and subcategory are referred to by code, which survives a
@@ -48,17 +49,19 @@ enum RoutingService {
         try await RoutingRuleRow.query(on: db).all().map(\.rule)
     }
 
-    /// The territory and its ancestors.
-    static func lineage(of territory: UUID, on db: any Database) async throws -> [UUID] {
-        try await TerritoryService.lineage(of: territory, on: db)
+    static func resolve(subcategoryCode: String, territoryID: UUID, on request: Request) async throws -> Routing.Resolution {
+        guard let subcategory = try await Subcategory.query(on: request.db).filter(\.$code == subcategoryCode)
+            .with(\.$category).first()
+        else { return .none }
+        return try await resolve(subcategory, territoryID: territoryID, on: request)
     }
 
-    static func resolve(subcategoryCode: String, territoryID: UUID, on db: any Database) async throws -> Routing.Resolution {
-        guard let subcategory = try await Subcategory.query(on: db).filter(\.$code == subcategoryCode).with(\.$category).first()
-        else { return .none }
+    /// `subcategory.category` must be loaded.
+    static func resolve(_ subcategory: Subcategory, territoryID: UUID, on request: Request) async throws -> Routing.Resolution {
+        let snapshot = try await request.application.routingCache.snapshot(on: request.db, now: request.now)
         return Routing.resolve(
             subcategory: subcategory.code, category: subcategory.category.code,
-            territoryLineage: try await lineage(of: territoryID, on: db), rules: try await rules(on: db))
+            territoryLineage: snapshot.lineage(of: territoryID), rules: snapshot.rules)
     }
 
     static func create(_ input: RoutingRuleInput, on request: Request) async throws -> RoutingRuleRow {
@@ -103,6 +106,7 @@ enum RoutingService {
         } catch where error.isUniqueViolation {
             throw ValidationFailure([FieldError("territoryId", .taken)])
         }
+        request.application.routingCache.invalidate()
         return row
     }
 
@@ -110,5 +114,66 @@ enum RoutingService {
         try await request.authorize(.manageClassifier, in: .platform)
         guard let row = try await RoutingRuleRow.find(id, on: request.db) else { throw AppError.notFound }
         try await row.delete(on: request.db)
+        request.application.routingCache.invalidate()
+    }
+}
+
+/// Routing rules and the territory tree, read by every submission and changed rarely, kept in
+/// memory. A change made on this node is seen at once; one made on another node (several nodes on
+/// one PostgreSQL) within `lifetime`.
+final class RoutingCache: Sendable {
+    struct Snapshot: Sendable {
+        var rules: [RoutingRule]
+        var parentOf: [UUID: UUID]
+        var loadedAt: Date
+
+        /// The territory and its ancestors.
+        func lineage(of id: UUID) -> [UUID] {
+            var result = [id]
+            var current = id
+            while let next = parentOf[current], !result.contains(next) {
+                result.append(next)
+                current = next
+            }
+            return result
+        }
+    }
+
+    static let lifetime: TimeInterval = 5
+    private let state = NIOLockedValueBox<(snapshot: Snapshot?, generation: Int)>((nil, 0))
+
+    func snapshot(on db: any Database, now: Date) async throws -> Snapshot {
+        let (cached, generation) = state.withLockedValue { ($0.snapshot, $0.generation) }
+        if let cached, now.timeIntervalSince(cached.loadedAt) < Self.lifetime, cached.loadedAt <= now { return cached }
+        let rules = try await RoutingService.rules(on: db)
+        let territories = try await Territory.query(on: db).field(\.$id).field(\.$parent.$id).all()
+        var parentOf: [UUID: UUID] = [:]
+        for territory in territories {
+            if let id = territory.id, let parent = territory.$parent.id { parentOf[id] = parent }
+        }
+        let fresh = Snapshot(rules: rules, parentOf: parentOf, loadedAt: now)
+        // A change that happened while this was loading wins: keep the snapshot only if none did.
+        state.withLockedValue { if $0.generation == generation { $0.snapshot = fresh } }
+        return fresh
+    }
+
+    func invalidate() {
+        state.withLockedValue {
+            $0.snapshot = nil
+            $0.generation += 1
+        }
+    }
+}
+
+extension Application {
+    private struct RoutingCacheKey: StorageKey { typealias Value = RoutingCache }
+
+    /// Set up once in `configure`, before any request can arrive.
+    var routingCache: RoutingCache {
+        get {
+            guard let cache = storage[RoutingCacheKey.self] else { fatalError("configure() sets up the routing cache") }
+            return cache
+        }
+        set { storage[RoutingCacheKey.self] = newValue }
     }
 }

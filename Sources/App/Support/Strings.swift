@@ -279,12 +279,18 @@ enum Strings {
 
     /// `26.06.2026 14:05` in the region's time zone.
     static func dateTime(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "ru_RU")
-        formatter.timeZone = TimeZone(identifier: "Europe/Volgograd")
-        formatter.dateFormat = "dd.MM.yyyy HH:mm"
-        return formatter.string(from: date)
+        let parts = regionCalendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        return String(
+            format: "%02d.%02d.%04d %02d:%02d", parts.day ?? 0, parts.month ?? 0, parts.year ?? 0, parts.hour ?? 0,
+            parts.minute ?? 0)
     }
+
+    /// Pages format many dates; a calendar value is cheap and safe to share, a DateFormatter is neither.
+    private static let regionCalendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Volgograd")!
+        return calendar
+    }()
 
     /// «340 КБ», «2,4 МБ».
     static func fileSize(_ bytes: Int) -> String {
@@ -296,11 +302,8 @@ enum Strings {
 
     /// `26.06.2026` in the region's time zone.
     static func date(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "ru_RU")
-        formatter.timeZone = TimeZone(identifier: "Europe/Volgograd")
-        formatter.dateFormat = "dd.MM.yyyy"
-        return formatter.string(from: date)
+        let parts = regionCalendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%02d.%02d.%04d", parts.day ?? 0, parts.month ?? 0, parts.year ?? 0)
     }
 
     /// The citizen-facing explanation of each ground (59-ФЗ ст. 11), domain.md §1.

@@ -178,6 +178,33 @@ struct IntakeTests {
     }
 }
 
+extension IntakeTests {
+    /// Submissions are committed in batches; a batch that fails on one record (here: parallel
+    /// retries racing on one Idempotency-Key) is retried record by record, so the others still go
+    /// through, and rolled-back attempts leave no gaps in the numbers.
+    @Test func aBadRecordInABatchDoesNotSinkTheOthers() async throws {
+        try await withApp(demo: true) { app in
+            let api = try await API.signedIn(app, "citizen@consumerdesk.test")
+            let retried = try await body(app, text: "Повторная отправка одного и того же обращения о сломанном чайнике.")
+            var requests: [(AppealBody, HTTPHeaders)] = (0..<6).map { _ in (retried, ["Idempotency-Key": "same"]) }
+            for index in 0..<40 {
+                requests.append((try await body(app, text: "Обращение \(index): пылесос \(index) сломался, продавец \(index) молчит."), [:]))
+            }
+            let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                for (payload, headers) in requests.shuffled() {
+                    group.addTask { try await api.send(.POST, "/api/v1/appeals", json: payload, headers: headers).status }
+                }
+                return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 41)
+            #expect(statuses.filter { $0 == .ok }.count == 5, "the retries get the first appeal")
+            let sequences = try await Appeal.query(on: app.db).all().map(\.sequence).sorted()
+            #expect(sequences == Array(1...41))
+            #expect(try await AppealEvent.query(on: app.db).count() == 41)
+        }
+    }
+}
+
 extension Sequence {
     func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
         var result: [T] = []

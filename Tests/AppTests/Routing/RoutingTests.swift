@@ -20,14 +20,15 @@ struct RoutingAppTests {
 
     @Test func everySubcategoryInEveryTerritoryOfTheDemoRegionGoesToExactlyOneOrganisation() async throws {
         try await withApp(demo: true) { app in
-            let rules = try await RoutingService.rules(on: app.db)
+            let snapshot = try await app.routingCache.snapshot(on: app.db, now: Date())
+            let rules = snapshot.rules
             let subcategories = try await Subcategory.query(on: app.db).with(\.$category).all()
             let territories = try await Territory.query(on: app.db).all()
             let organisations = Set(try await Organisation.query(on: app.db).all().compactMap(\.id))
             #expect(subcategories.count >= 200)
             var checked = 0
             for territory in territories {
-                let lineage = try await RoutingService.lineage(of: territory.requireID(), on: app.db)
+                let lineage = snapshot.lineage(of: try territory.requireID())
                 for sub in subcategories {
                     let result = Routing.resolve(
                         subcategory: sub.code, category: sub.category.code, territoryLineage: lineage, rules: rules)
@@ -45,9 +46,10 @@ struct RoutingAppTests {
 
     @Test func demoRulesRouteAsTheRegionWorks() async throws {
         try await withApp(demo: true) { app in
+            let request = Request(application: app, on: app.eventLoopGroup.any())
             func route(_ sub: String, _ place: String) async throws -> UUID? {
                 guard case .organisation(let id) = try await RoutingService.resolve(
-                    subcategoryCode: sub, territoryID: try await territory(place, on: app), on: app.db)
+                    subcategoryCode: sub, territoryID: try await territory(place, on: app), on: request)
                 else { return nil }
                 return id
             }

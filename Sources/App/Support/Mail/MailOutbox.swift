@@ -34,6 +34,11 @@ enum MailOutbox {
     static func enqueue(
         to recipient: String, subject: String, body: String, on db: any Database, now: Date
     ) async throws {
+        try await message(to: recipient, subject: subject, body: body, now: now).create(on: db)
+    }
+
+    /// A message ready to be written (with others, in one statement) inside the caller's transaction.
+    static func message(to recipient: String, subject: String, body: String, now: Date) -> OutboxMessage {
         let message = OutboxMessage()
         let id = UUID()
         message.id = id
@@ -44,7 +49,7 @@ enum MailOutbox {
         message.status = .pending
         message.attempts = 0
         message.nextAttemptAt = now
-        try await message.create(on: db)
+        return message
     }
 }
 
