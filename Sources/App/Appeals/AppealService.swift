@@ -73,7 +73,8 @@ enum AppealService {
         case .organisation(let id): executor = id
         case .none, .ambiguous: executor = nil  // the moderator chooses
         }
-        let duplicate = try await possibleDuplicate(of: valid, ownerID: submission.ownerID, now: now, on: db)
+        let ownerID = try await owner(of: valid, submission: submission, on: db)
+        let duplicate = try await possibleDuplicate(of: valid, ownerID: ownerID, now: now, on: db)
         let config = request.application.config
         let deadline = ProvisionalDeadline()
 
@@ -82,7 +83,7 @@ enum AppealService {
         appeal.channel = submission.channel
         appeal.status = .moderation
         try appeal.file(under: subcategory)
-        appeal.userID = submission.ownerID
+        appeal.userID = ownerID
         appeal.surname = valid.applicant.surname
         appeal.name = valid.applicant.name
         appeal.patronymic = valid.applicant.patronymic
@@ -176,6 +177,16 @@ enum AppealService {
             throw ValidationFailure([FieldError("Idempotency-Key", .idempotencyMismatch)])
         }
         return Outcome(appeal: row.appeal, replayed: true)
+    }
+
+    /// Whose appeal it is: the signed-in citizen's; for one registered on someone's behalf, the
+    /// account that has proven the applicant's email address, if any — so a caller who has an
+    /// account follows the appeal under «Мои обращения». An unconfirmed address links nothing.
+    private static func owner(of appeal: ValidAppeal, submission: Submission, on db: any Database) async throws -> UUID? {
+        if let owner = submission.ownerID { return owner }
+        guard let email = appeal.email?.value else { return nil }
+        return try await User.query(on: db).filter(\.$email == email).filter(\.$emailConfirmedAt != nil)
+            .filter(\.$isActive == true).field(\.$id).first()?.id
     }
 
     static func year(of date: Date) -> Int {

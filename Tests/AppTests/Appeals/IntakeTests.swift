@@ -144,6 +144,43 @@ struct IntakeTests {
         }
     }
 
+    @Test func aCallRegisteredForAConfirmedAddressAppearsInThatCitizensAppeals() async throws {
+        try await withApp(demo: true) { app in
+            let operatorAPI = try await API.signedIn(app, "operator@consumerdesk.test")
+            func call(email: String) async throws -> AppealDTO {
+                var payload = try await body(app, text: "Звонок: \(email) не может вернуть деньги за телефон.")
+                payload.fields["channel"] = "hotline"
+                payload.fields["surname"] = "Иванова"
+                payload.fields["name"] = "Мария"
+                payload.fields["email"] = email
+                let response = try await operatorAPI.send(.POST, "/api/v1/appeals", json: payload)
+                #expect(response.status == .created, "\(response.body.string)")
+                return try response.content.decode(AppealDTO.self)
+            }
+            let forCitizen = try await call(email: "Citizen@ConsumerDesk.test")
+            let citizen = try await API.signedIn(app, "citizen@consumerdesk.test")
+            #expect(try await citizen.send(.GET, "/api/v1/appeals").content.decode([AppealDTO].self).map(\.number) == [forCitizen.number])
+            #expect(try await citizen.send(.GET, "/api/v1/appeals/\(forCitizen.number)").status == .ok)
+
+            // An address nobody has proven stays unlinked until its owner confirms it.
+            let browser = try Browser(app)
+            let registered = try await browser.post(
+                "/register",
+                form: [("surname", "Петрова"), ("name", "Анна"), ("email", "anna@example.test"), ("phone", ""),
+                       ("password", "Kv7pLq2Zr9x"), ("passwordConfirm", "Kv7pLq2Zr9x"), ("consent", "1")])
+            #expect(registered.status == .ok, "\(registered.body.string.prefix(400))")
+            let forAnna = try await call(email: "anna@example.test")
+            #expect(try await Appeal.query(on: app.db).filter(\.$number == forAnna.number).first()?.userID == nil)
+            let mail = try #require(try await OutboxMessage.query(on: app.db).filter(\.$recipient == "anna@example.test")
+                .filter(\.$subject == "Подтверждение регистрации в ConsumerDesk").first())
+            let link = try #require(mail.bodyText.split(separator: "\n").first { $0.contains("/confirm-email?token=") })
+            let path = String(link.drop(while: { $0 != "/" }).dropFirst(2).drop(while: { $0 != "/" }))
+            #expect(try await browser.get(path).status == .ok)
+            let anna = try #require(try await User.query(on: app.db).filter(\.$email == "anna@example.test").first())
+            #expect(try await Appeal.query(on: app.db).filter(\.$number == forAnna.number).first()?.userID == anna.id)
+        }
+    }
+
     @Test func similarAppealsFromTheSameApplicantAreFlagged() async throws {
         try await withApp(demo: true) { app in
             let api = try await API.signedIn(app, "citizen@consumerdesk.test")
