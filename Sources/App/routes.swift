@@ -17,6 +17,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: AuthController())
     try pages.register(collection: AdminController())
     try pages.register(collection: ClassifierAdminController())
+    try pages.register(collection: ClassifierItemController())
     try pages.register(collection: RoutingAdminController())
     try pages.register(collection: AppealPagesController())
     try pages.register(collection: ModerationPagesController())

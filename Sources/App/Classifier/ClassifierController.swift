@@ -116,6 +116,7 @@ struct ClassifierAdminController: RouteCollection {
         struct ChangeRow: Encodable {
             var at: String
             var code: String
+            var isSubcategory: Bool
             var action: String
             var source: String
         }
@@ -144,7 +145,7 @@ struct ClassifierAdminController: RouteCollection {
         let spec = try await ClassifierService.current(on: request.db)
         let spheres = Dictionary(uniqueKeysWithValues: ReferenceData.spheres.map { ($0.0.rawValue, $0.1) })
         let changes = try await ClassifierQueries.history(code: nil, on: request.db).prefix(50).map {
-            Page.ChangeRow(at: Strings.dateTime($0.at), code: $0.code, action: Strings.title($0.action), source: $0.source)
+            Page.ChangeRow(at: Strings.dateTime($0.at), code: $0.code, isSubcategory: $0.itemKind == .subcategory, action: Strings.title($0.action), source: Strings.classifierSource($0.source))
         }
         let rows = spec.categories.map { category in
             Page.CategoryRow(

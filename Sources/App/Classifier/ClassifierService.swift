@@ -173,6 +173,53 @@ enum ClassifierService {
         }
     }
 
+    /// One subcategory as the admin form edits it.
+    struct SubcategoryEdit {
+        var item: SubcategorySpec
+        var categoryCode: String
+        var retired: Bool
+    }
+
+    /// One subcategory changed through the admin form: the classifier as it stands with this item
+    /// replaced (or added, moved to another category, retired, restored), checked like a file and
+    /// applied like an import, so it gets the same history and version. `originalCode` is nil for a
+    /// new item. The classifier is read and written in one transaction, so a concurrent edit of
+    /// another item is not undone.
+    static func save(_ edit: SubcategoryEdit, originalCode: String?, on request: Request) async throws -> ImportReport {
+        try await request.authorize(.manageClassifier, in: .platform)
+        let actor = try await request.requireActor()
+        let now = request.now
+        return try await request.db.transaction { db in
+            if originalCode == nil, try await Subcategory.query(on: db).filter(\.$code == edit.item.code).count() > 0 {
+                throw ClassifierImportFailure([ClassifierIssue(line: nil, path: "code", code: .duplicateCode, value: edit.item.code)])
+            }
+            var spec = try await current(on: db)
+            let code = originalCode ?? edit.item.code
+            var formerPlace: (category: Int, index: Int)?
+            for ci in spec.categories.indices {
+                if let si = spec.categories[ci].subcategories.firstIndex(where: { $0.code == code }) {
+                    formerPlace = (ci, si)
+                    spec.categories[ci].subcategories.remove(at: si)
+                }
+            }
+            if !edit.retired {
+                guard let ci = spec.categories.firstIndex(where: { $0.code == edit.categoryCode }) else {
+                    throw ClassifierImportFailure([
+                        ClassifierIssue(line: nil, path: "categoryCode", code: .inconsistentCategory, value: edit.categoryCode)
+                    ])
+                }
+                if let formerPlace, formerPlace.category == ci {
+                    spec.categories[ci].subcategories.insert(edit.item, at: formerPlace.index)
+                } else {
+                    spec.categories[ci].subcategories.append(edit.item)
+                }
+            }
+            let issues = ClassifierValidation.validate(spec)
+            guard issues.isEmpty else { throw ClassifierImportFailure(issues) }
+            return try await apply(spec, source: "form", userID: actor.userID, on: db, now: now)
+        }
+    }
+
     /// Parses an uploaded file by format and applies it; parse and validation problems come back as
     /// `ClassifierImportFailure` with nothing applied.
     static func importFile(_ data: Data, format: ClassifierFormat, on request: Request) async throws -> ImportReport {

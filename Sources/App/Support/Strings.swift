@@ -168,6 +168,17 @@ enum Strings {
         }
     }
 
+    /// Where a classifier change came from, as the history shows it.
+    static func classifierSource(_ source: String) -> String {
+        switch source {
+        case "form": "форма"
+        case "shipped": "поставка"
+        case "import:csv": "файл CSV"
+        case "import:json": "файл JSON"
+        default: source
+        }
+    }
+
     static func title(_ action: ClassifierChange.Action) -> String {
         switch action {
         case .created: "добавлено"
