@@ -3,6 +3,7 @@ import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
 import SQLKit
+import Domain
 import Leaf
 import NIOSSL
 import Vapor
@@ -19,6 +20,8 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     app.routes.defaultMaxBodySize = "1mb"
 
     try configureDatabase(app, config.database)
+    app.productionCalendar = try ProductionCalendarFile.parse(
+        Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendar/production-calendar.json")))
     app.routingCache = RoutingCache()
     app.appealWriter = AppealWriter(region: config.regionCode, database: { [unowned app] in app.db })
     Migrations.register(on: app)
@@ -114,5 +117,18 @@ extension Application {
     var dummyPasswordHash: String {
         get { storage[DummyHashKey.self] ?? "" }
         set { storage[DummyHashKey.self] = newValue }
+    }
+}
+
+extension Application {
+    private struct ProductionCalendarKey: StorageKey { typealias Value = ProductionCalendar }
+
+    /// Working days and holidays for deadlines; loaded in `configure` from Resources/Calendar.
+    var productionCalendar: ProductionCalendar {
+        get {
+            guard let calendar = storage[ProductionCalendarKey.self] else { fatalError("configure() loads the calendar") }
+            return calendar
+        }
+        set { storage[ProductionCalendarKey.self] = newValue }
     }
 }

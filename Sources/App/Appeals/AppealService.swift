@@ -76,7 +76,7 @@ enum AppealService {
         let ownerID = try await owner(of: valid, submission: submission, on: db)
         let duplicate = try await possibleDuplicate(of: valid, ownerID: ownerID, now: now, on: db)
         let config = request.application.config
-        let deadline = ProvisionalDeadline()
+        let deadline = request.application.productionCalendar
 
         let appeal = Appeal()
         appeal.id = UUID()
@@ -111,7 +111,7 @@ enum AppealService {
         appeal.consentAt = now
         appeal.lockVersion = 1
 
-        appeal.year = year(of: now)
+        appeal.year = deadline.year(of: now)
         let event = AppealEvent(
             appealID: appeal.id!, at: now, actorID: submission.registeredBy ?? submission.ownerID, action: .submitted,
             from: nil, to: .moderation, details: "channel=\(submission.channel.rawValue)")
@@ -189,11 +189,6 @@ enum AppealService {
             .filter(\.$isActive == true).field(\.$id).first()?.id
     }
 
-    static func year(of date: Date) -> Int {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = ProvisionalDeadline().timeZone
-        return calendar.component(.year, from: date)
-    }
 
     /// Same applicant, same organisation in conflict, similar text, within 30 days.
     static func possibleDuplicate(of appeal: ValidAppeal, ownerID: UUID?, now: Date, on db: any Database) async throws -> UUID? {

@@ -58,7 +58,7 @@ enum ModerationService {
             details["subcategory"] = "\(appeal.subcategoryCode) → \(sub.code)"
             let before = appeal.$executorOrganisation.id
             try appeal.file(under: sub)
-            appeal.answerDueAt = ProvisionalDeadline().due(from: appeal.registeredAt, days: sub.answerDays, type: sub.dayType)
+            appeal.answerDueAt = request.application.productionCalendar.due(from: appeal.registeredAt, days: sub.answerDays, type: sub.dayType)
             if case .organisation(let id) = try await RoutingService.resolve(
                 sub, territoryID: appeal.$territory.id, on: request)
             {

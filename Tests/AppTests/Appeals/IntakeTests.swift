@@ -50,7 +50,7 @@ struct IntakeTests {
             let response = try await api.send(.POST, "/api/v1/appeals", json: try await body(app))
             #expect(response.status == .created, "\(response.body.string)")
             let appeal = try response.content.decode(AppealDTO.self)
-            #expect(appeal.number == "34-\(AppealService.year(of: Date()))-000001")
+            #expect(appeal.number == "34-\(app.productionCalendar.year(of: Date()))-000001")
             #expect(appeal.status == .moderation)
             #expect(appeal.channel == .api)
             #expect(appeal.applicant.surname == "Иванова")
