@@ -86,10 +86,6 @@ enum AccountService {
                 confirmation.user.emailConfirmedAt = now
                 try await confirmation.user.update(on: db)
             }
-            // Appeals registered for this address before it was proven theirs (a hotline call, a
-            // visit) now appear among the person's own.
-            try await Appeal.query(on: db).set(\.$userID, to: confirmation.user.requireID())
-                .filter(\.$userID == nil).filter(\.$email == confirmation.email).update()
             return true
         }
     }

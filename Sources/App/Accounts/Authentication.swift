@@ -103,7 +103,9 @@ struct CSRFMiddleware: AsyncMiddleware {
             // page showed while it was alive, so that form reaches its handler, which asks to sign in;
             // and a page rendered after it died carries the anonymous value.
             if !signedIn, let cookie { accepted.append(cookie) }
-            let submitted = try await Self.submittedToken(request)
+            // Nothing can match: refuse before reading a (possibly large) body.
+            guard !accepted.isEmpty else { throw AppError.csrf }
+            let submitted = try await Self.submittedToken(request, signedIn: signedIn)
             guard let submitted, accepted.contains(where: { Secrets.constantTimeEquals(submitted, $0) }) else {
                 throw AppError.csrf
             }
@@ -127,14 +129,15 @@ struct CSRFMiddleware: AsyncMiddleware {
         "/appeals": AppealUploads.maxBody, "/admin/classifier/import": ClassifierAdminController.maxUpload,
     ]
 
-    private static func submittedToken(_ request: Request) async throws -> String? {
+    private static func submittedToken(_ request: Request, signedIn: Bool) async throws -> String? {
         if let header = request.headers.first(name: "X-CSRF-Token") { return header }
         guard let type = request.headers.contentType,
             type == .urlEncodedForm || type.type == "multipart"
         else { return nil }
         if request.body.data == nil {
             // Large bodies arrive as a stream; read it (within the route's limit) to find the token.
-            let limit = bodyLimits[request.url.path] ?? request.application.routes.defaultMaxBodySize
+            // Only a signed-in person may send an upload-sized body: anyone else is held to the default.
+            let limit = (signedIn ? bodyLimits[request.url.path] : nil) ?? request.application.routes.defaultMaxBodySize
             _ = try await request.body.collect(max: limit.value).get()
         }
         return try? request.content.get(String.self, at: CSRFMiddleware.field)
@@ -142,6 +145,15 @@ struct CSRFMiddleware: AsyncMiddleware {
 }
 
 struct CSRFTokenKey: StorageKey { typealias Value = String }
+
+/// Refuses a request without a signed-in user before its route reads the body: upload routes accept
+/// tens of megabytes, which only people with an account may make the server hold.
+struct RequireUserMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        _ = try request.requireUser()
+        return try await next.respond(to: request)
+    }
+}
 
 extension Request {
     var csrfToken: String { storage[CSRFTokenKey.self] ?? "" }

@@ -80,7 +80,7 @@ struct AppealDTO: Content {
 /// `GET /api/v1/appeals/:number`.
 struct AppealAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.on(.POST, "appeals", body: .collect(maxSize: AppealUploads.maxBody), use: create)
+        routes.grouped(RequireUserMiddleware()).on(.POST, "appeals", body: .collect(maxSize: AppealUploads.maxBody), use: create)
         routes.get("appeals", use: mine)
         routes.get("appeals", ":number", use: show)
         routes.get("appeals", ":number", "history", use: history)
@@ -117,7 +117,9 @@ struct AppealAPIController: RouteCollection {
             throw AppError.notFound
         }
         let input = try request.content.decode(ModerationInput.self)
-        return try AppealDTO(try await ModerationService.decide(input, on: appeal, request: request))
+        let decided = try await ModerationService.decide(input, on: appeal, request: request)
+        try await decided.$attachments.load(on: request.db)
+        return try AppealDTO(decided)
     }
 
     struct QueuePage: Content {
@@ -139,6 +141,10 @@ struct AppealAPIController: RouteCollection {
             cursor = (year, sequence)
         }
         let items = try await ModerationService.queue(after: cursor, limit: limit, on: request)
+        // The files of the whole page in one query.
+        let files = try await AppealAttachment.query(on: request.db).filter(\.$appeal.$id ~~ items.compactMap(\.id)).all()
+        let byAppeal = Dictionary(grouping: files, by: { $0.$appeal.id })
+        for item in items { item.$attachments.value = item.id.flatMap { byAppeal[$0] } ?? [] }
         let next = items.count == limit ? items.last.map { "\($0.year)-\($0.sequence)" } : nil
         return QueuePage(items: try items.map(AppealDTO.init), next: next)
     }
@@ -242,6 +248,8 @@ enum AppealQueries {
         headers.replaceOrAdd(name: .contentDisposition, value: AppealUploads.disposition(file))
         headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
         headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        // Opened directly, a file runs no script and reaches nothing of the site.
+        headers.replaceOrAdd(name: "Content-Security-Policy", value: "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
         return Response(status: .ok, headers: headers, body: .init(buffer: bytes))
     }
 }
@@ -253,7 +261,9 @@ enum AppealUploads {
     /// RFC 6266: an ASCII fallback name plus the real (Cyrillic) one, percent-encoded.
     static func disposition(_ file: AppealAttachment) -> String {
         let ascii = String(file.fileName.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" ? Character($0) : "_" })
-        let encoded = file.fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: ".-_"))) ?? ascii
+        // RFC 5987 attr-char: ASCII letters and digits and a few marks; everything else %-escaped as UTF-8.
+        let attrChars = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+.^_`|~-")
+        let encoded = file.fileName.addingPercentEncoding(withAllowedCharacters: attrChars) ?? ascii
         return "\(file.kind.isImage ? "inline" : "attachment"); filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
     }
 }

@@ -180,15 +180,19 @@ enum AppealService {
     }
 
     /// Whose appeal it is: the signed-in citizen's; for one registered on someone's behalf, the
-    /// account that has proven the applicant's email address, if any — so a caller who has an
-    /// account follows the appeal under «Мои обращения». An unconfirmed address links nothing.
+    /// citizen account that has proven the applicant's email address, if any — so a caller who has
+    /// an account follows the appeal under «Мои обращения». Unconfirmed addresses, phone numbers and
+    /// staff accounts link nothing, and appeals registered earlier are never handed to an account
+    /// later (a mailbox may have changed hands since).
     private static func owner(of appeal: ValidAppeal, submission: Submission, on db: any Database) async throws -> UUID? {
         if let owner = submission.ownerID { return owner }
-        guard let email = appeal.email?.value else { return nil }
-        return try await User.query(on: db).filter(\.$email == email).filter(\.$emailConfirmedAt != nil)
-            .filter(\.$isActive == true).field(\.$id).first()?.id
+        guard let email = appeal.email?.value,
+            let user = try await User.query(on: db).filter(\.$email == email).filter(\.$emailConfirmedAt != nil)
+                .filter(\.$isActive == true).with(\.$grants).first(),
+            user.grants.contains(where: { $0.role == .citizen })
+        else { return nil }
+        return user.id
     }
-
 
     /// Same applicant, same organisation in conflict, similar text, within 30 days.
     static func possibleDuplicate(of appeal: ValidAppeal, ownerID: UUID?, now: Date, on db: any Database) async throws -> UUID? {

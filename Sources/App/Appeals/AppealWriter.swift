@@ -8,8 +8,8 @@ import Vapor
 /// the next. A batch takes its numbers with one counter update, inserts its appeals, history,
 /// attachments, idempotency keys and mails with one statement each, and commits once: one fsync for
 /// many appeals. A caller is answered only after its batch committed, so nothing acknowledged is
-/// lost to a crash. If a batch fails, each of its appeals is retried on its own, so one bad record
-/// (a racing idempotency key) cannot sink the others.
+/// lost to a crash. If a constraint refuses a batch, each of its appeals is retried on its own, so
+/// one bad record (a racing idempotency key) cannot sink the others.
 ///
 /// On PostgreSQL with several nodes each node batches its own submissions; the counter row's lock
 /// keeps numbers distinct and consecutive across them.
@@ -63,8 +63,11 @@ actor AppealWriter {
             try await Self.insert(batch.map(\.0), region: region, on: database())
             for (_, continuation) in batch { continuation.resume() }
         } catch {
-            if batch.count == 1 {
-                batch[0].1.resume(throwing: error)
+            // A record the database refused (a racing idempotency key) is found by writing each on
+            // its own; anything else (the database is away) fails the batch at once rather than
+            // making every waiting submission sit through a hundred doomed retries.
+            guard batch.count > 1, error.isUniqueViolation else {
+                for (_, continuation) in batch { continuation.resume(throwing: error) }
                 return
             }
             for item in batch { await commit([item]) }

@@ -27,6 +27,7 @@ struct ClassifierItemController: RouteCollection {
         var fastTrack: String?
         var keywords: String?
         var retired: String?
+        var version: Int?
     }
 
     struct Page: Encodable {
@@ -51,6 +52,7 @@ struct ClassifierItemController: RouteCollection {
         var retired: Bool
         var questions: [String]
         var history: [Change]
+        var version: Int?
     }
 
     private func authorize(_ request: Request) async throws {
@@ -87,7 +89,7 @@ struct ClassifierItemController: RouteCollection {
             "admin/classifier-item",
             try await page(
                 request, code: item.code, values: values, fastTrack: item.fastTrack, retired: sub.isRetired,
-                questions: item.questions))
+                questions: item.questions, version: sub.version))
     }
 
     @Sendable
@@ -130,7 +132,8 @@ struct ClassifierItemController: RouteCollection {
             moderationDays: number("moderationDays", form.moderationDays), fastTrack: form.fastTrack?.isEmpty == false,
             keywords: (form.keywords ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty },
             questions: existing?.questions ?? [])
-        let retired = form.retired?.isEmpty == false
+        // A new item starts in use; only an existing one can be retired.
+        let retired = existing != nil && form.retired?.isEmpty == false
         var values: [String: String] = [:]
         for (key, value) in [
             ("code", item.code), ("name", form.name), ("categoryCode", form.categoryCode), ("kind", form.kind),
@@ -138,9 +141,17 @@ struct ClassifierItemController: RouteCollection {
             ("moderationDays", form.moderationDays), ("keywords", form.keywords),
         ] { values[key] = value ?? "" }
         do {
-            if !issues.isEmpty { throw ClassifierImportFailure(issues) }
+            if !issues.isEmpty {
+                // Report the item's other problems too, not just the numbers that did not parse.
+                let alone = ClassifierSpec(categories: [CategorySpec(code: "x", name: "x", sphere: nil, subcategories: [item])])
+                let unparsed = Set(issues.map(\.path))
+                let more = ClassifierValidation.validate(alone).filter {
+                    !unparsed.contains($0.path.split(separator: ".").last.map(String.init) ?? "")
+                }
+                throw ClassifierImportFailure(issues + more)
+            }
             let edit = ClassifierService.SubcategoryEdit(item: item, categoryCode: form.categoryCode ?? "", retired: retired)
-            _ = try await ClassifierService.save(edit, originalCode: existing?.code, on: request)
+            _ = try await ClassifierService.save(edit, originalCode: existing?.code, version: form.version, on: request)
             let flash = retired ? "Подкатегория «\(item.name)» выведена из употребления." : "Подкатегория «\(item.name)» сохранена."
             return request.seeOther("/admin/classifier/items/\(item.code)", flash: flash)
         } catch let failure as ClassifierImportFailure {
@@ -148,14 +159,15 @@ struct ClassifierItemController: RouteCollection {
                 "admin/classifier-item",
                 try await page(
                     request, code: existing?.code, values: values, fastTrack: item.fastTrack, retired: retired,
-                    questions: item.questions, issues: failure.issues, itemCode: item.code),
-                status: .unprocessableEntity)
+                    questions: item.questions, issues: failure.issues, itemCode: item.code,
+                    version: failure.issues.contains { $0.code == .staleVersion } ? existing?.version : form.version),
+                status: failure.issues.contains { $0.code == .staleVersion } ? .conflict : .unprocessableEntity)
         }
     }
 
     private func page(
         _ request: Request, code: String?, values: [String: String], fastTrack: Bool, retired: Bool,
-        questions: [ExtraQuestion] = [], issues: [ClassifierIssue] = [], itemCode: String? = nil
+        questions: [ExtraQuestion] = [], issues: [ClassifierIssue] = [], itemCode: String? = nil, version: Int? = nil
     ) async throws -> Page {
         let categories = try await Category.query(on: request.db).filter(\.$isRetired == false).sort(\.$position).all()
         let (errors, general) = Self.messages(for: issues, itemCode: itemCode ?? code ?? "", values: values)
@@ -174,7 +186,7 @@ struct ClassifierItemController: RouteCollection {
                 Page.Change(
                     at: Strings.dateTime($0.at), action: Strings.title($0.action), source: Strings.classifierSource($0.source),
                     changed: Self.changedFields(before: $0.before, after: $0.after))
-            })
+            }, version: version)
     }
 
     /// Form-field messages for the problems of this item; the rest (another item, the category left

@@ -1,5 +1,6 @@
 import Domain
 import Fluent
+import SQLKit
 import Foundation
 import Vapor
 
@@ -48,6 +49,7 @@ enum ClassifierService {
         _ spec: ClassifierSpec, source: String, userID: UUID?, on db: any Database, now: Date
     ) async throws -> ImportReport {
         try await db.transaction { db in
+            try await lock(db)
             var report = ImportReport()
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -173,6 +175,14 @@ enum ClassifierService {
         }
     }
 
+    /// Changes to the classifier take turns: each reads the whole of it and writes back the
+    /// difference, so two at once on PostgreSQL (read committed) could undo each other. SQLite has a
+    /// single writer already.
+    private static func lock(_ db: any Database) async throws {
+        guard let sql = db as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(\(literal: 3_400_001))").run()
+    }
+
     /// One subcategory as the admin form edits it.
     struct SubcategoryEdit {
         var item: SubcategorySpec
@@ -185,11 +195,19 @@ enum ClassifierService {
     /// applied like an import, so it gets the same history and version. `originalCode` is nil for a
     /// new item. The classifier is read and written in one transaction, so a concurrent edit of
     /// another item is not undone.
-    static func save(_ edit: SubcategoryEdit, originalCode: String?, on request: Request) async throws -> ImportReport {
+    static func save(_ edit: SubcategoryEdit, originalCode: String?, version: Int?, on request: Request) async throws
+        -> ImportReport
+    {
         try await request.authorize(.manageClassifier, in: .platform)
         let actor = try await request.requireActor()
         let now = request.now
         return try await request.db.transaction { db in
+            try await lock(db)
+            if let originalCode, let version,
+                try await Subcategory.query(on: db).filter(\.$code == originalCode).first()?.version != version
+            {
+                throw ClassifierImportFailure([ClassifierIssue(line: nil, path: "version", code: .staleVersion)])
+            }
             if originalCode == nil, try await Subcategory.query(on: db).filter(\.$code == edit.item.code).count() > 0 {
                 throw ClassifierImportFailure([ClassifierIssue(line: nil, path: "code", code: .duplicateCode, value: edit.item.code)])
             }

@@ -135,6 +135,7 @@ enum Strings {
         case .emptyCategory: "В категории нет подкатегорий"
         case .badNumber: "Ожидалось целое число"
         case .badBoolean: "Ожидалось true или false"
+        case .staleVersion: "Подкатегорию уже изменил другой администратор: откройте страницу заново"
         }
     }
 
@@ -158,6 +159,7 @@ enum Strings {
         case .emptyCategory: "the category has no subcategories"
         case .badNumber: "a whole number was expected"
         case .badBoolean: "true or false was expected"
+        case .staleVersion: "was changed by someone else meanwhile; reload it"
         }
     }
 

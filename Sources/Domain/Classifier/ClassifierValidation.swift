@@ -4,6 +4,8 @@ public struct ClassifierIssue: Sendable, Hashable, Codable {
         case malformedFile, missingColumn, badCode, duplicateCode, emptyName, nameTooLong, unknownSphere
         case unknownKind, unknownDayType, termOutOfRange, formalAppealTooLong, fastTrackTooLong
         case badQuestion, inconsistentCategory, emptyClassifier, emptyCategory, badNumber, badBoolean
+        /// An edit made on a copy someone else has changed since.
+        case staleVersion
     }
 
     public var line: Int?

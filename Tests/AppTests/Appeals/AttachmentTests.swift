@@ -62,7 +62,9 @@ struct AttachmentTests {
             let download = try await api.send(.GET, appeal.attachments[1].url)
             #expect(download.status == .ok)
             #expect(download.headers.first(name: .contentType) == "application/pdf")
-            #expect(download.headers.first(name: .contentDisposition)?.hasPrefix("attachment;") == true)
+            #expect(
+                download.headers.first(name: .contentDisposition)
+                    == "attachment; filename=\"_______.pdf\"; filename*=UTF-8''%D0%B4%D0%BE%D0%B3%D0%BE%D0%B2%D0%BE%D1%80.pdf")
             #expect(download.headers.first(name: "X-Content-Type-Options") == "nosniff")
             #expect(Data(buffer: download.body) == SampleFiles.pdf)
 
@@ -151,6 +153,20 @@ struct AttachmentTests {
             let stranger = try Browser(app)
             try await stranger.signIn("executor@consumerdesk.test")
             #expect(try await stranger.get(link).status == .notFound)
+        }
+    }
+
+    @Test func onlySignedInPeopleMaySendUploads() async throws {
+        try await withApp(demo: true) { app in
+            let form = Multipart(
+                fields: try await card(app),
+                files: [.init(field: "attachments[]", filename: "a.png", contentType: "image/png", data: SampleFiles.png)])
+            #expect(try await API(app).send(.POST, "/api/v1/appeals", multipart: form).status == .unauthorized)
+            let anonymous = try Browser(app)
+            let response = try await anonymous.postMultipart("/appeals", form)
+            #expect(response.status == .seeOther)
+            #expect(response.location?.hasPrefix("/login") == true)
+            #expect(storedFiles(app).isEmpty)
         }
     }
 

@@ -74,6 +74,8 @@ struct ClassifierItemTests {
             let html = bad.body.string
             #expect(html.contains("Изменения не сохранены"))
             #expect(html.contains("Ожидалось целое число"))
+            #expect(html.contains("Пустое наименование"))
+            #expect(html.contains("Срок должен быть от 1 до 60 дней"))
             let tooLong = try await browser.post("/admin/classifier/items/\(Self.code)", form: form(before, ["answerDays": "45"]))
             #expect(tooLong.status == .unprocessableEntity)
             #expect(tooLong.body.string.contains("30"))
@@ -81,6 +83,13 @@ struct ClassifierItemTests {
             #expect(unchanged.version == before.version)
             #expect(unchanged.answerDays == before.answerDays)
             #expect(try await ClassifierChange.query(on: app.db).filter(\.$source == "form").count() == 0)
+
+            // A form opened before someone else saved the item is refused, not applied over their change.
+            let stale = try await browser.post(
+                "/admin/classifier/items/\(Self.code)", form: form(before, ["answerDays": "25"]) + [("version", String(before.version - 1))])
+            #expect(stale.status == .conflict)
+            #expect(stale.body.string.contains("уже изменил другой администратор"))
+            #expect(try await load(Self.code, on: app).answerDays == before.answerDays)
 
             let moderator = try Browser(app)
             try await moderator.signIn("moderator@consumerdesk.test")
