@@ -125,10 +125,7 @@ extension Application {
 
     /// Working days and holidays for deadlines; loaded in `configure` from Resources/Calendar.
     var productionCalendar: ProductionCalendar {
-        get {
-            guard let calendar = storage[ProductionCalendarKey.self] else { fatalError("configure() loads the calendar") }
-            return calendar
-        }
+        get { configured(ProductionCalendarKey.self) }
         set { storage[ProductionCalendarKey.self] = newValue }
     }
 }

@@ -130,10 +130,7 @@ extension Application {
 
     /// Set up once in `configure`, before any request can arrive.
     var appealWriter: AppealWriter {
-        get {
-            guard let writer = storage[AppealWriterKey.self] else { fatalError("configure() sets up the appeal writer") }
-            return writer
-        }
+        get { configured(AppealWriterKey.self) }
         set { storage[AppealWriterKey.self] = newValue }
     }
 }

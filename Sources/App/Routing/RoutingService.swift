@@ -170,10 +170,7 @@ extension Application {
 
     /// Set up once in `configure`, before any request can arrive.
     var routingCache: RoutingCache {
-        get {
-            guard let cache = storage[RoutingCacheKey.self] else { fatalError("configure() sets up the routing cache") }
-            return cache
-        }
+        get { configured(RoutingCacheKey.self) }
         set { storage[RoutingCacheKey.self] = newValue }
     }
 }

@@ -163,3 +163,11 @@ public enum ConfigError: Error, CustomStringConvertible {
 extension String {
     var nonEmpty: String? { isEmpty ? nil : self }
 }
+
+extension Application {
+    /// A service `configure` sets up before any request can arrive; reading it earlier is a bug.
+    func configured<Key: StorageKey>(_ key: Key.Type) -> Key.Value {
+        guard let value = storage[key] else { fatalError("configure() sets up \(Key.Value.self) before use") }
+        return value
+    }
+}
