@@ -39,24 +39,10 @@ public enum Routing {
     ) -> Resolution {
         var best: (score: Int, organisations: Set<OrganisationID>)? = nil
         for rule in rules {
-            let subject: Int
-            if let code = rule.subcategoryCode {
-                guard code == subcategory else { continue }
-                subject = 2
-            } else if let code = rule.categoryCode {
-                guard code == category else { continue }
-                subject = 1
-            } else {
-                subject = 0
-            }
-            let place: Int
-            if let territory = rule.territoryID {
-                guard let depth = territoryLineage.firstIndex(of: territory) else { continue }
-                place = 100 - depth
-            } else {
-                place = 0
-            }
-            let score = subject * 1000 + place
+            guard let score = specificity(
+                of: (rule.subcategoryCode, rule.categoryCode, rule.territoryID), subcategory: subcategory, category: category,
+                territoryLineage: territoryLineage)
+            else { continue }
             if best == nil || score > best!.score {
                 best = (score, [rule.organisationID])
             } else if score == best!.score {
@@ -66,5 +52,30 @@ public enum Routing {
         guard let best else { return .none }
         if best.organisations.count == 1 { return .organisation(best.organisations.first!) }
         return .ambiguous(best.organisations.sorted { $0.uuidString < $1.uuidString })
+    }
+
+    /// How specifically a rule's subject and place match an appeal (`nil`: not at all). The subject
+    /// counts first (subcategory over category over any), then the territory: the appeal's own territory
+    /// over its district over region-wide. Shared by routing to organisations and assignment auto-rules.
+    public static func specificity(
+        of rule: (subcategoryCode: String?, categoryCode: String?, territoryID: TerritoryID?), subcategory: String,
+        category: String, territoryLineage: [TerritoryID]
+    ) -> Int? {
+        let subject: Int
+        if let code = rule.subcategoryCode {
+            guard code == subcategory else { return nil }
+            subject = 2
+        } else if let code = rule.categoryCode {
+            guard code == category else { return nil }
+            subject = 1
+        } else {
+            subject = 0
+        }
+        var place = 0
+        if let territory = rule.territoryID {
+            guard let depth = territoryLineage.firstIndex(of: territory) else { return nil }
+            place = 100 - depth
+        }
+        return subject * 1000 + place
     }
 }
