@@ -23,6 +23,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     app.productionCalendar = try ProductionCalendarFile.parse(
         Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendar/production-calendar.json")))
     app.routingCache = RoutingCache()
+    app.assignmentGate = AssignmentGate()
     app.appealWriter = AppealWriter(region: config.regionCode, database: { [unowned app] in app.db })
     Migrations.register(on: app)
 

@@ -11,6 +11,8 @@ func routes(_ app: Application) throws {
     try api.register(collection: ClassifierAPIController())
     try api.register(collection: RoutingAPIController())
     try api.register(collection: AppealAPIController())
+    DeskController().bootAPI(api)
+    try api.register(collection: CuratorController.API())
 
     let pages = app.grouped(SessionAuthenticator(), CSRFMiddleware(), FlashMiddleware())
     try pages.register(collection: HomeController())
@@ -21,4 +23,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: RoutingAdminController())
     try pages.register(collection: AppealPagesController())
     try pages.register(collection: ModerationPagesController())
+    try pages.register(collection: DeskController())
+    try pages.register(collection: RatingController())
+    try pages.register(collection: CuratorController())
 }

@@ -34,6 +34,19 @@ struct AppealDTO: Content {
     var applicant: Applicant
     /// Loaded with the appeal (`.with(\.$attachments)`); empty when not asked for.
     var attachments: [AttachmentDTO]
+    /// Send it back as `version` with an action: a decision on a stale copy is refused with 409.
+    var version: Int
+    var executorId: UUID?
+    var folder: WorkspaceFolder?
+    var stage: AppealStage?
+    var delegatedByRule: Bool
+    var coordinationDueAt: Date?
+    var extendedDays: Int?
+    var postponedUntil: String?
+    var awaitingCitizen: Bool
+    var outcome: AnswerOutcome?
+    var answeredAt: Date?
+    var rating: Int?
 
     struct AttachmentDTO: Content {
         var id: UUID
@@ -67,6 +80,18 @@ struct AppealDTO: Content {
         applicant = Applicant(
             surname: appeal.surname, name: appeal.name, patronymic: appeal.patronymic, email: appeal.email,
             phone: appeal.phone)
+        version = appeal.lockVersion
+        executorId = appeal.$executor.id
+        folder = appeal.folder
+        stage = appeal.stage
+        delegatedByRule = appeal.delegatedByRule
+        coordinationDueAt = appeal.coordinationDueAt
+        extendedDays = appeal.extendedDays
+        postponedUntil = appeal.postponedUntil
+        awaitingCitizen = appeal.awaitingCitizen
+        outcome = appeal.outcome
+        answeredAt = appeal.answeredAt
+        rating = appeal.rating
         let number = appeal.number
         attachments = try (appeal.$attachments.value ?? []).sorted { $0.position < $1.position }.map {
             AttachmentDTO(

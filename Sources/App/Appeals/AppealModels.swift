@@ -52,6 +52,24 @@ final class Appeal: Model, @unchecked Sendable {
     @Field(key: "consent_at") var consentAt: Date
     @Field(key: "lock_version") var lockVersion: Int
     @Timestamp(key: "updated_at", on: .update) var updatedAt: Date?
+    // Processing (M0014).
+    @OptionalParent(key: "executor_id") var executor: User?
+    @OptionalField(key: "assigned_at") var assignedAt: Date?
+    @OptionalField(key: "taken_at") var takenAt: Date?
+    @Field(key: "delegated_by_rule") var delegatedByRule: Bool
+    @OptionalField(key: "stage") var stage: AppealStage?
+    @OptionalField(key: "returned") var returned: ReturnKind?
+    @OptionalField(key: "folder") var folder: WorkspaceFolder?
+    @OptionalField(key: "previous_organisation_id") var previousOrganisationID: UUID?
+    @OptionalField(key: "coordination_due_at") var coordinationDueAt: Date?
+    @OptionalField(key: "extended_days") var extendedDays: Int?
+    @OptionalField(key: "postponed_until") var postponedUntil: String?
+    @Field(key: "awaiting_citizen") var awaitingCitizen: Bool
+    @OptionalField(key: "outcome") var outcome: AnswerOutcome?
+    @OptionalField(key: "answered_at") var answeredAt: Date?
+    @OptionalField(key: "rating") var rating: Int?
+    @OptionalField(key: "rated_at") var ratedAt: Date?
+    @Field(key: "curator_attention") var curatorAttention: Bool
     @Children(for: \.$appeal) var attachments: [AppealAttachment]
 
     init() {}
@@ -85,6 +103,31 @@ final class AppealEvent: Model, @unchecked Sendable {
 
     enum Action: String, Codable, Sendable {
         case submitted, accepted, rejected, recategorised, reassigned, markedDuplicate = "marked_duplicate"
+        // Processing: one per `AppealTransition`, plus the citizen's later comment on the rating.
+        case assigned, executorChanged = "executor_changed", redirected, sentBack = "sent_back", taken
+        case infoRequested = "info_requested", postponed, resumed, extended, answerSubmitted = "answer_submitted"
+        case approved, answerReturned = "answer_returned", curatorReturned = "curator_returned", rated
+        case ratingCommented = "rating_commented"
+
+        init(_ transition: AppealTransition) {
+            self =
+                switch transition {
+                case .assign: .assigned
+                case .reassign: .executorChanged
+                case .redirect: .redirected
+                case .sendBack: .sentBack
+                case .take: .taken
+                case .requestInfo: .infoRequested
+                case .postpone: .postponed
+                case .resume: .resumed
+                case .extend: .extended
+                case .submitAnswer: .answerSubmitted
+                case .approve: .approved
+                case .returnAnswer: .answerReturned
+                case .curatorReturn: .curatorReturned
+                case .rate: .rated
+                }
+        }
     }
 
     @ID(key: .id) var id: UUID?
@@ -138,6 +181,60 @@ final class IdempotencyKey: Model, @unchecked Sendable {
     @Field(key: "request_hash") var requestHash: String
     @Parent(key: "appeal_id") var appeal: Appeal
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
+
+    init() {}
+}
+
+/// An answer as the executor prepared it and the manager decided on it. Returned answers stay, so the
+/// history shows every version.
+final class AppealAnswer: Model, @unchecked Sendable {
+    static let schema = "appeal_answers"
+
+    enum State: String, Codable, Sendable {
+        case draft, submitted, approved, returned
+    }
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "appeal_id") var appeal: Appeal
+    @OptionalField(key: "author_id") var authorID: UUID?
+    @Field(key: "text") var text: String
+    @Field(key: "outcome") var outcome: AnswerOutcome
+    @Field(key: "state") var state: State
+    @Field(key: "created_at") var createdAt: Date
+    @Field(key: "updated_at") var updatedAt: Date
+    @OptionalField(key: "submitted_at") var submittedAt: Date?
+    @OptionalField(key: "decided_at") var decidedAt: Date?
+    @OptionalField(key: "decided_by") var decidedBy: UUID?
+    @OptionalField(key: "decision_comment") var decisionComment: String?
+
+    init() {}
+}
+
+/// An internal note on an appeal: staff only, never shown to the citizen.
+final class AppealNote: Model, @unchecked Sendable {
+    static let schema = "appeal_notes"
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "appeal_id") var appeal: Appeal
+    @OptionalField(key: "author_id") var authorID: UUID?
+    @Field(key: "text") var text: String
+    @Field(key: "at") var at: Date
+
+    init() {}
+}
+
+/// A single-use rating link of an answer email; the token itself is only in the email.
+final class RatingToken: Model, @unchecked Sendable {
+    static let schema = "rating_tokens"
+
+    @ID(key: .id) var id: UUID?
+    @Parent(key: "appeal_id") var appeal: Appeal
+    @Parent(key: "answer_id") var answer: AppealAnswer
+    @Field(key: "token_hash") var tokenHash: String
+    @Field(key: "created_at") var createdAt: Date
+    @OptionalField(key: "used_at") var usedAt: Date?
+    @OptionalField(key: "score") var score: Int?
+    @OptionalField(key: "comment") var comment: String?
 
     init() {}
 }

@@ -110,6 +110,9 @@ enum AppealService {
         appeal.answerDueAt = deadline.due(from: now, days: subcategory.answerDays, type: subcategory.dayType)
         appeal.consentAt = now
         appeal.lockVersion = 1
+        appeal.delegatedByRule = false
+        appeal.awaitingCitizen = false
+        appeal.curatorAttention = false
 
         appeal.year = deadline.year(of: now)
         let event = AppealEvent(

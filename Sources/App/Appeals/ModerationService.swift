@@ -96,6 +96,13 @@ enum ModerationService {
         let from = appeal.status
         let to = action.resultingStatus
         appeal.status = to
+        if to == .coordination {
+            // Into the executor organisation's «Новые», with the coordination term starting now.
+            appeal.stage = .afterModeration
+            appeal.returned = nil
+            try await ProcessingService.restartCoordination(appeal, now: now, on: request)
+        }
+        appeal.folder = WorkspaceFolder.of(status: to, returned: appeal.returned)
         let eventAction: AppealEvent.Action =
             switch action {
             case .accept: .accepted
@@ -121,6 +128,7 @@ enum ModerationService {
             ).all()
             guard claimed.count == 1 else { throw AppError.conflict("The appeal was changed by someone else; reload it") }
             try await appeal.update(on: db)
+            try await FolderCounts.move(from: (nil, nil), to: (appeal.$executorOrganisation.id, appeal.folder), on: sql)
             try await AppealEvent(
                 appealID: try appeal.requireID(), at: now, actorID: actor.userID, action: eventAction, from: from, to: to,
                 details: detailsText, comment: comment
@@ -136,6 +144,10 @@ enum ModerationService {
             }
         }
         request.application.mailWorker?.wake()
+        // The acceptance stands whatever happens next; an auto-rule that cannot apply leaves the appeal in «Новые».
+        if to == .coordination, case .some(.some) = try? await AssignmentService.autoAssign(appealID: appeal.requireID(), request: request) {
+            return try await Appeal.find(appeal.requireID(), on: db) ?? appeal
+        }
         return appeal
     }
 

@@ -19,6 +19,7 @@ enum Migrations {
         app.migrations.add(M0011CreateRoutingRules())
         app.migrations.add(M0012CreateAppeals())
         app.migrations.add(M0013CreateAppealAttachments())
+        app.migrations.add(M0014AppealProcessing())
     }
 }
 

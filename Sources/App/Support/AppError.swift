@@ -94,6 +94,9 @@ struct AppErrorMiddleware: AsyncMiddleware {
             status = error.status
             reason = error.reason
             if case .throttled(let seconds) = error { headers.replaceOrAdd(name: .retryAfter, value: String(seconds)) }
+        case let refusal as LifecycleRefusal:
+            status = refusal.status
+            reason = refusal.reason
         case let failure as ValidationFailure:
             status = failure.isConflictOnly ? .conflict : .unprocessableEntity
             reason = "Validation failed: "

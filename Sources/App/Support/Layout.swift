@@ -10,6 +10,9 @@ struct Layout: Encodable {
         /// Shows «Принять обращение»: the link only; the route asks the policy with the full tree.
         var registersOnBehalf: Bool
         var moderates: Bool
+        /// Shows «Рабочее место» (coordinators, executors, managers) and «Контроль» (curators).
+        var works: Bool
+        var supervises: Bool
     }
 
     var title: String
@@ -27,7 +30,11 @@ struct Layout: Encodable {
                 shortName: user.personName.short, isStaff: actor?.isStaff ?? false,
                 isAdmin: actor?.holds(.admin) ?? false,
                 registersOnBehalf: actor.map { Policy.permitsAnywhere($0, .registerOnBehalf, tree: links) } ?? false,
-                moderates: actor.map { Policy.permitsAnywhere($0, .moderate, tree: links) } ?? false)
+                moderates: actor.map { Policy.permitsAnywhere($0, .moderate, tree: links) } ?? false,
+                works: actor.map { a in
+                    [Action.coordinate, .execute, .approveAnswers, .superviseQuality].contains { Policy.permitsAnywhere(a, $0, tree: links) }
+                } ?? false,
+                supervises: actor.map { Policy.permitsAnywhere($0, .superviseQuality, tree: links) } ?? false)
         }
         return Layout(
             title: title, csrf: request.csrfToken, user: person, flash: request.flash,

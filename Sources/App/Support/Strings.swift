@@ -33,6 +33,12 @@ enum Strings {
         case .idempotencyMismatch: "Повторный запрос отличается от первого."
         case .invalidINN: "ИНН должен состоять из 10 или 12 цифр с верной контрольной суммой."
         case .invalidParent: "Такая вышестоящая организация не подходит для этого вида организации."
+        case .staleVersion: "Обращение уже изменил другой сотрудник. Показано актуальное состояние — проверьте и повторите действие."
+        case .noContact: "У заявителя нет ни электронной почты, ни личного кабинета: свяжитесь с ним по телефону."
+        case .dateNotAhead: "Укажите дату позже сегодняшней."
+        case .beyondDeadline: "Дата позже срока ответа: откладывать можно только в пределах срока рассмотрения."
+        case .outOfRange: "Значение вне допустимых пределов (продление — от 1 до 30 дней)."
+        case .nobodyAvailable: "Нет свободного исполнителя: все отсутствуют или загружены до предела. Назначьте вручную."
         }
     }
 
@@ -65,6 +71,12 @@ enum Strings {
         case .idempotencyMismatch: "the Idempotency-Key was used for a different request"
         case .invalidINN: "must be 10 or 12 digits with a valid checksum"
         case .invalidParent: "is not an allowed parent for this kind of organisation"
+        case .staleVersion: "was changed by someone else meanwhile; reload and retry"
+        case .noContact: "the applicant has neither an email nor an account to receive it"
+        case .dateNotAhead: "must be after today"
+        case .beyondDeadline: "is after the answer deadline"
+        case .outOfRange: "is out of the allowed range (1–30 days for an extension)"
+        case .nobodyAvailable: "no present executor with free capacity; assign by hand"
         }
     }
 
@@ -258,7 +270,147 @@ enum Strings {
         case .recategorised: "Модератор уточнил тему обращения"
         case .reassigned: "Модератор сменил организацию-исполнителя"
         case .markedDuplicate: "Признано повтором ранее поданного обращения"
+        case .assigned: "Назначен исполнитель"
+        case .executorChanged: "Сменён исполнитель"
+        case .redirected: "Перенаправлено в другую организацию"
+        case .sentBack: "Возвращено в организацию, направившую обращение"
+        case .taken: "Исполнитель взял в работу"
+        case .infoRequested: "Заявителю направлен запрос дополнительной информации"
+        case .postponed: "Отложено"
+        case .resumed: "Возобновлено"
+        case .extended: "Срок рассмотрения продлён"
+        case .answerSubmitted: "Ответ подготовлен и направлен на согласование"
+        case .approved: "Ответ утверждён и направлен заявителю"
+        case .answerReturned: "Ответ возвращён на доработку"
+        case .curatorReturned: "Куратор вернул обращение на доработку"
+        case .rated: "Заявитель оценил ответ"
+        case .ratingCommented: "Заявитель прокомментировал оценку"
         }
+    }
+
+    static func title(_ folder: WorkspaceFolder) -> String {
+        switch folder {
+        case .new: "Новые"
+        case .answerPrepared: "Подготовлен ответ"
+        case .inWork: "В работе"
+        case .returnedWithin: "Возвращены в рамках организации"
+        case .returnedFrom: "Возвращены из организации"
+        case .postponed: "Отложенные"
+        case .done: "Отработанные"
+        }
+    }
+
+    static func title(_ state: AppealAnswer.State) -> String {
+        switch state {
+        case .draft: "Черновик"
+        case .submitted: "На согласовании"
+        case .approved: "Утверждён и направлен заявителю"
+        case .returned: "Возвращён на доработку"
+        }
+    }
+
+    static func title(_ stage: AppealStage) -> String {
+        switch stage {
+        case .afterModeration: "После модерации"
+        case .fromHigher: "От вышестоящей организации"
+        case .fromLower: "От нижестоящей организации"
+        case .fromNonSubordinate: "От неподведомственной организации"
+        }
+    }
+
+    static func title(_ outcome: AnswerOutcome) -> String {
+        switch outcome {
+        case .satisfied: "Удовлетворено"
+        case .partly: "Удовлетворено частично"
+        case .notSatisfied: "Не удовлетворено"
+        case .explained: "Разъяснено"
+        }
+    }
+
+    static func title(_ transition: AppealTransition) -> String {
+        switch transition {
+        case .assign: "Назначить исполнителя"
+        case .reassign: "Сменить исполнителя"
+        case .redirect: "Перенаправить"
+        case .sendBack: "Вернуть направившей организации"
+        case .take: "Взять в работу"
+        case .requestInfo: "Запросить информацию у заявителя"
+        case .postpone: "Отложить"
+        case .resume: "Возобновить"
+        case .extend: "Продлить срок"
+        case .submitAnswer: "Направить ответ на согласование"
+        case .approve: "Утвердить ответ"
+        case .returnAnswer: "Вернуть на доработку"
+        case .curatorReturn: "Вернуть на доработку"
+        case .rate: "Оценить ответ"
+        }
+    }
+
+    /// The refusal as the person reads it on the card.
+    static func russian(_ refusal: LifecycleRefusal) -> String {
+        switch refusal {
+        case .wrongState(_, let status):
+            "Обращение уже в статусе «\(title(status))» — это действие сейчас невозможно. Показано актуальное состояние."
+        case .notPermitted: "Ваша роль не позволяет выполнить это действие."
+        case .notAssignee: "Обращение назначено другому исполнителю."
+        case .alreadyExtended: "Срок рассмотрения уже продлевался: продлить его можно только один раз."
+        case .notExtendable: "Продлевать срок можно только для обращений по 59-ФЗ."
+        case .redirectTooLate: "Семь дней на перенаправление истекли (ст. 8 ч. 3 59-ФЗ): ответьте по существу или разъясните."
+        case .sameOrganisation: "Обращение уже находится в этой организации."
+        }
+    }
+
+    /// «29 дней 3 часа / до 26.06.2026».
+    static func term(from now: Date, to due: Date) -> String {
+        let last = due.addingTimeInterval(-1)
+        let parts = regionCalendar.dateComponents([.year, .month, .day], from: last)
+        return countdown(from: now, to: due) + String(format: " / до %02d.%02d.%04d", parts.day ?? 0, parts.month ?? 0, parts.year ?? 0)
+    }
+
+    static func processingSubject(_ number: String, _ transition: AppealTransition) -> String {
+        switch transition {
+        case .redirect: "Обращение № \(number) перенаправлено"
+        case .requestInfo: "По обращению № \(number) нужна дополнительная информация"
+        case .extend: "Срок рассмотрения обращения № \(number) продлён"
+        case .approve: "Ответ на обращение № \(number)"
+        case .curatorReturn: "Обращение № \(number) рассматривается повторно"
+        default: "Обращение № \(number)"
+        }
+    }
+
+    static func processingBody(
+        name: String, number: String, transition: AppealTransition, organisation: String?, comment: String?,
+        due: String?, answer: String?, outcome: AnswerOutcome?, ratingLinks: [String], link: String
+    ) -> String {
+        var lines = ["Здравствуйте, \(name)!", ""]
+        switch transition {
+        case .redirect:
+            lines.append("Ваше обращение № \(number) перенаправлено по компетенции"
+                + (organisation.map { " в организацию «\($0)»" } ?? "") + " (ст. 8 ч. 3 Федерального закона № 59-ФЗ).")
+        case .requestInfo:
+            lines.append("Для рассмотрения обращения № \(number) исполнителю нужна дополнительная информация:")
+            if let comment { lines += ["", comment] }
+            lines += ["", "Ответить можно в личном кабинете. Срок рассмотрения при этом не меняется."]
+        case .extend:
+            lines.append("Срок рассмотрения обращения № \(number) продлён" + (due.map { " до \($0)" } ?? "")
+                + " (ст. 12 ч. 2 Федерального закона № 59-ФЗ).")
+            if let comment { lines += ["", "Причина: \(comment)"] }
+        case .approve:
+            lines.append("Дан ответ на ваше обращение № \(number)" + (organisation.map { " (организация «\($0)»)" } ?? "") + ".")
+            if let outcome { lines.append("Результат: \(title(outcome)).") }
+            if let answer { lines += ["", answer] }
+            if !ratingLinks.isEmpty {
+                lines += ["", "Оцените, пожалуйста, ответ — одним нажатием, без входа в личный кабинет:"]
+                for (index, url) in ratingLinks.enumerated() { lines.append("\(index + 1) — \(url)") }
+                lines.append("(1 — очень плохо, 5 — отлично)")
+            }
+        case .curatorReturn:
+            lines.append("Ответ на ваше обращение № \(number) проверен куратором и направлен на повторное рассмотрение.")
+        default:
+            lines.append("Состояние обращения № \(number) изменилось.")
+        }
+        lines += ["", "Подробности — в личном кабинете:", link, "", "—", "ConsumerDesk"]
+        return lines.joined(separator: "\n")
     }
 
     static func title(_ channel: IntakeChannel) -> String {

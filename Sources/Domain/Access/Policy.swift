@@ -22,6 +22,17 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case viewAppeals
     /// Import, export and edit the classifier and the routing rules: region-wide reference data.
     case manageClassifier
+    /// Send the organisation's appeals to executors, redirect them, keep auto-rules and specialists'
+    /// availability (scope: the executor organisation).
+    case coordinate
+    /// Work an appeal assigned to oneself (scope: the executor organisation).
+    case execute
+    /// Approve or return answers, extend the term (scope: the executor organisation).
+    case approveAnswers
+    /// Watch deadlines and answer quality, return answered appeals to rework.
+    case superviseQuality
+    /// Edit and import the production calendar: region-wide reference data.
+    case manageCalendar
 }
 
 /// Where an action applies: the whole platform, or one organisation.
@@ -67,6 +78,11 @@ public enum Policy {
         .manageClassifier: [.admin: .subtree],
         .registerOnBehalf: [.operator: .subtree, .admin: .subtree],
         .moderate: [.moderator: .subtree, .admin: .subtree],
+        .coordinate: [.coordinator: .subtree, .admin: .subtree],
+        .execute: [.executor: .ownOrganisation],
+        .approveAnswers: [.manager: .subtree],
+        .superviseQuality: [.curator: .subtree],
+        .manageCalendar: [.admin: .subtree],
         .viewAppeals: [
             .moderator: .subtree, .coordinator: .subtree, .executor: .ownOrganisation, .manager: .subtree,
             .curator: .subtree, .admin: .subtree,

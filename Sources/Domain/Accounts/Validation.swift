@@ -28,6 +28,16 @@ public enum FieldErrorCode: String, Sendable, Codable, Hashable {
     case idempotencyMismatch
     case invalidINN
     case invalidParent
+    /// Someone changed the record since the person loaded it.
+    case staleVersion
+    /// The applicant left no way to reach them.
+    case noContact
+    case dateNotAhead
+    /// Past a legal deadline (a postponement beyond the answer term).
+    case beyondDeadline
+    case outOfRange
+    /// Fair load found no present specialist with room for more.
+    case nobodyAvailable
 }
 
 public struct FieldError: Sendable, Hashable, Codable {
@@ -46,9 +56,9 @@ public struct ValidationFailure: Error, Sendable, Hashable {
 
     public init(_ errors: [FieldError]) { self.errors = errors }
 
-    /// True when every error is a uniqueness clash (the API answers 409 rather than 422 then).
+    /// True when every error is a clash with someone else's write (the API answers 409 rather than 422 then).
     public var isConflictOnly: Bool {
-        !errors.isEmpty && errors.allSatisfy { $0.code == .emailTaken || $0.code == .phoneTaken }
+        !errors.isEmpty && errors.allSatisfy { $0.code == .emailTaken || $0.code == .phoneTaken || $0.code == .staleVersion }
     }
 }
 

@@ -72,6 +72,17 @@ public enum AppealTransition: String, Sendable, Codable, CaseIterable, Hashable 
         }
     }
 
+    /// The policy action that decides *where* a person may make the transition.
+    public var policyAction: Action {
+        switch self {
+        case .assign, .reassign, .redirect, .sendBack: .coordinate
+        case .take, .requestInfo, .postpone, .resume, .submitAnswer: .execute
+        case .extend, .approve, .returnAnswer: .approveAnswers
+        case .curatorReturn: .superviseQuality
+        case .rate: .viewAppeals
+        }
+    }
+
     /// Transitions an executor may make only on appeals assigned to them.
     public var needsAssignee: Bool {
         switch self {
