@@ -45,4 +45,5 @@ public func registerCommands(_ app: Application) {
     app.asyncCommands.use(CreateAdminCommand(), as: "create-admin")
     app.asyncCommands.use(ClassifierImportCommand(), as: "classifier-import")
     app.asyncCommands.use(ClassifierExportCommand(), as: "classifier-export")
+    app.asyncCommands.use(DemoLoadCommand(), as: "demo-load")
 }
