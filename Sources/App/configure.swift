@@ -77,6 +77,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
             app.lifecycle.use(MailWorkerLifecycle(worker: worker))
         }
         app.lifecycle.use(HousekeepingLifecycle())
+        app.lifecycle.use(ScheduledJobsLifecycle())
     }
 
     try routes(app)

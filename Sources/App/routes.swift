@@ -24,6 +24,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: AppealPagesController())
     try pages.register(collection: ModerationPagesController())
     try pages.register(collection: DeskController())
+    try pages.register(collection: TeamController())
     try pages.register(collection: RatingController())
     try pages.register(collection: CuratorController())
 }

@@ -65,7 +65,7 @@ struct CuratorController: RouteCollection {
             let reach = tree.ids.filter { Policy.permits(actor, .superviseQuality, in: .organisation($0), tree: tree) }
             query = query.filter(\.$executorOrganisation.$id ~~ Array(reach))
         }
-        let appeals = try await query.limit(201).all()
+        let appeals = try await WorkspaceService.rowFields(query).limit(201).all()
         return CuratorDTO(
             list: list.rawValue, items: try await DeskController.rows(Array(appeals.prefix(200)), now: now, on: db),
             more: appeals.count > 200)

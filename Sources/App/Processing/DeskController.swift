@@ -40,6 +40,8 @@ struct WorkspaceDTO: Content {
     var organisationId: UUID
     var organisationName: String
     var ownOnly: Bool
+    /// The person coordinates here: the team and auto-rules pages are theirs.
+    var coordinates: Bool
     var folders: [Folder]
     var items: [WorkspaceRow]
     /// Cursor for the following page (`after=`), `nil` on the last page.
@@ -86,6 +88,7 @@ struct DeskController: RouteCollection {
             organisation: organisationID, filter: filter, now: now, calendar: request.application.productionCalendar, on: db)
         return WorkspaceDTO(
             organisationId: organisationID, organisationName: chosen.organisation.name, ownOnly: filter.executorID != nil,
+            coordinates: Policy.permits(actor, .coordinate, in: .organisation(organisationID), tree: tree),
             folders: WorkspaceFolder.allCases.map {
                 .init(folder: $0, title: Strings.title($0), count: counts[$0] ?? 0, selected: $0 == filter.folder)
             },

@@ -67,3 +67,17 @@ final class AssignmentRuleRecord: Model, @unchecked Sendable {
             target: executorID.map { .person($0) } ?? .pool)
     }
 }
+
+/// A stored job's schedule (see `ScheduledJobs`); keyed by its name.
+final class ScheduledJobRow: Model, @unchecked Sendable {
+    static let schema = "scheduled_jobs"
+
+    @ID(custom: "name", generatedBy: .user) var id: String?
+    @Field(key: "next_run_at") var nextRunAt: Date
+    @OptionalField(key: "locked_until") var lockedUntil: Date?
+    @OptionalField(key: "locked_by") var lockedBy: String?
+    @OptionalField(key: "last_run_at") var lastRunAt: Date?
+    @OptionalField(key: "last_result") var lastResult: String?
+
+    init() {}
+}

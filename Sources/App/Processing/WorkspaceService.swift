@@ -77,6 +77,16 @@ enum WorkspaceService {
         return result
     }
 
+    /// Only the columns a list row shows: a third of the appeal's, and none of the applicant's
+    /// personal data beyond the locality. Rows loaded so must not be saved.
+    static func rowFields(_ query: QueryBuilder<Appeal>) -> QueryBuilder<Appeal> {
+        query.field(\.$id).field(\.$number).field(\.$year).field(\.$sequence).field(\.$channel).field(\.$status)
+            .field(\.$categoryName).field(\.$subcategoryName).field(\.$fastTrack).field(\.$text).field(\.$locality)
+            .field(\.$territory.$id).field(\.$executorOrganisation.$id).field(\.$executor.$id).field(\.$problemAddress)
+            .field(\.$registeredAt).field(\.$answerDueAt).field(\.$coordinationDueAt).field(\.$folder).field(\.$delegatedByRule)
+            .field(\.$stage)
+    }
+
     static func list(organisation: UUID, filter: Filter, now: Date, calendar: ProductionCalendar, on db: any Database)
         async throws -> Page
     {
@@ -112,7 +122,7 @@ enum WorkspaceService {
             }
         }
         let direction: DatabaseQuery.Sort.Direction = filter.newestFirst ? .descending : .ascending
-        let rows = try await query.sort(\.$year, direction).sort(\.$sequence, direction).limit(filter.limit + 1).all()
+        let rows = try await rowFields(query).sort(\.$year, direction).sort(\.$sequence, direction).limit(filter.limit + 1).all()
         let page = Array(rows.prefix(filter.limit))
         return Page(appeals: page, next: rows.count > filter.limit ? page.last.map { "\($0.year)-\($0.sequence)" } : nil)
     }
