@@ -20,8 +20,10 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     app.routes.defaultMaxBodySize = "1mb"
 
     try configureDatabase(app, config.database)
-    app.productionCalendar = try ProductionCalendarFile.parse(
-        Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendar/production-calendar.json")))
+    app.calendarStore = CalendarStore(
+        shipped: try ProductionCalendarFile.parse(
+            Data(contentsOf: URL(fileURLWithPath: app.directory.resourcesDirectory + "Calendar/production-calendar.json")),
+            timeZone: config.timeZone))
     app.routingCache = RoutingCache()
     app.assignmentGate = AssignmentGate()
     app.appealWriter = AppealWriter(region: config.regionCode, database: { [unowned app] in app.db })
@@ -53,6 +55,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
         try await app.autoMigrate()
     }
     try await ClassifierService.loadShippedIfEmpty(app)
+    try await app.calendarStore.reload(on: app.db)
     if config.demo {
         try await DemoData.load(on: app.db, app: app)
     } else {
@@ -122,12 +125,3 @@ extension Application {
     }
 }
 
-extension Application {
-    private struct ProductionCalendarKey: StorageKey { typealias Value = ProductionCalendar }
-
-    /// Working days and holidays for deadlines; loaded in `configure` from Resources/Calendar.
-    var productionCalendar: ProductionCalendar {
-        get { configured(ProductionCalendarKey.self) }
-        set { storage[ProductionCalendarKey.self] = newValue }
-    }
-}

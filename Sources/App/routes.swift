@@ -21,6 +21,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: ClassifierAdminController())
     try pages.register(collection: ClassifierItemController())
     try pages.register(collection: RoutingAdminController())
+    try pages.register(collection: CalendarAdminController())
     try pages.register(collection: AppealPagesController())
     try pages.register(collection: ModerationPagesController())
     try pages.register(collection: DeskController())

@@ -139,6 +139,8 @@ final class ScheduledJobsLifecycle: LifecycleHandler, Sendable {
         let started = Task {
             while !Task.isCancelled {
                 do {
+                    // Follow calendar edits made on other nodes.
+                    try await application.calendarStore.reload(on: application.db)
                     if let report = try await Reminders.runIfDue(app: application, node: node, now: application.clock.now()) {
                         application.logger.info("Reminders sent: \(report.letters) letters about \(report.appeals) appeals")
                     }

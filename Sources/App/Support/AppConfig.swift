@@ -36,6 +36,8 @@ public struct AppConfig: Sendable {
     public var bcryptCost: Int = 12
     /// Region code in appeal numbers (`34-2026-000123`): 34 is Volgograd oblast.
     public var regionCode: Int = 34
+    /// The region's time zone: days and deadlines are counted in it (REGION_TIME_ZONE).
+    public var timeZone: TimeZone = TimeZone(identifier: "Europe/Volgograd")!
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     public var metricsToken: String?
     /// Where appeal attachments are kept (outside the database). Back it up with the database.
@@ -118,6 +120,10 @@ public struct AppConfig: Sendable {
         if let value = env["REGION_CODE"]?.nonEmpty {
             guard let code = Int(value), (1...99).contains(code) else { throw ConfigError.invalid("REGION_CODE", value) }
             config.regionCode = code
+        }
+        if let value = env["REGION_TIME_ZONE"]?.nonEmpty {
+            guard let zone = TimeZone(identifier: value) else { throw ConfigError.invalid("REGION_TIME_ZONE", value) }
+            config.timeZone = zone
         }
         if let schema = env["DATABASE_SCHEMA"]?.nonEmpty { config.postgresSearchPath = [schema] }
         if let value = env["BCRYPT_COST"]?.nonEmpty {
