@@ -47,6 +47,8 @@ struct AppealDTO: Content {
     var outcome: AnswerOutcome?
     var answeredAt: Date?
     var rating: Int?
+    /// The approved answer's text (on `GET /appeals/:number` once answered).
+    var answer: String?
 
     struct AttachmentDTO: Content {
         var id: UUID
@@ -126,11 +128,15 @@ struct AppealAPIController: RouteCollection {
     @Sendable
     func history(request: Request) async throws -> [EventDTO] {
         let appeal = try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request)
+        // The applicant sees their side of the history; staff who may read the appeal see all of it.
+        let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+        let staff = try await request.permits(.viewAppeals, in: scope)
         return try await AppealEvent.query(on: request.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$at).all()
+            .filter { staff || $0.action.visibleToCitizen }
             .map {
                 EventDTO(
                     at: $0.at, action: $0.action.rawValue, fromStatus: $0.fromStatus, toStatus: $0.toStatus,
-                    details: $0.details, comment: $0.comment)
+                    details: staff || $0.action.detailsVisibleToCitizen ? $0.details : nil, comment: staff || $0.action.commentVisibleToCitizen ? $0.comment : nil)
             }
     }
 
@@ -234,7 +240,12 @@ struct AppealAPIController: RouteCollection {
     func show(request: Request) async throws -> AppealDTO {
         let appeal = try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request)
         try await appeal.$attachments.load(on: request.db)
-        return try AppealDTO(appeal)
+        var dto = try AppealDTO(appeal)
+        if [.answered, .closed].contains(appeal.status) {
+            dto.answer = try await AppealAnswer.query(on: request.db).filter(\.$appeal.$id == appeal.requireID())
+                .filter(\.$state == .approved).sort(\.$decidedAt, .descending).first()?.text
+        }
+        return dto
     }
 
     @Sendable

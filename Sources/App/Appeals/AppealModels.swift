@@ -109,6 +109,30 @@ final class AppealEvent: Model, @unchecked Sendable {
         case approved, answerReturned = "answer_returned", curatorReturned = "curator_returned", rated
         case ratingCommented = "rating_commented"
 
+        /// Steps the citizen sees on their card; the rest is the organisation's internal work.
+        var visibleToCitizen: Bool {
+            switch self {
+            case .executorChanged, .sentBack, .taken, .resumed, .answerSubmitted, .answerReturned, .ratingCommented: false
+            default: true
+            }
+        }
+
+        /// Comments written for the citizen (moderation, questions, the extension's reason); others stay internal.
+        var commentVisibleToCitizen: Bool {
+            switch self {
+            case .accepted, .rejected, .recategorised, .reassigned, .markedDuplicate, .infoRequested, .extended, .rated: true
+            default: false
+            }
+        }
+
+        /// Moderation's details (what changed) are the citizen's too; processing details name staff.
+        var detailsVisibleToCitizen: Bool {
+            switch self {
+            case .submitted, .accepted, .rejected, .recategorised, .reassigned, .markedDuplicate: true
+            default: false
+            }
+        }
+
         init(_ transition: AppealTransition) {
             self =
                 switch transition {

@@ -259,12 +259,21 @@ struct AppealPagesController: RouteCollection {
         var rejectReason: String?
         var events: [Event]
         var attachments: [AttachmentLink]
+        var answer: String?
+        var outcome: String?
+        var answered: String?
+        var rating: Int?
     }
 
     @Sendable
     func card(request: Request) async throws -> Response {
         let appeal = try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request)
         let events = try await AppealEvent.query(on: request.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$at).all()
+            .filter(\.action.visibleToCitizen)
+        let answer = [.answered, .closed].contains(appeal.status)
+            ? try await AppealAnswer.query(on: request.db).filter(\.$appeal.$id == appeal.requireID()).filter(\.$state == .approved)
+                .sort(\.$decidedAt, .descending).first()
+            : nil
         let executor = try await appeal.$executorOrganisation.id.asyncFlatMap { try await Organisation.find($0, on: request.db) }
         return try await request.render(
             "appeals/card",
@@ -276,8 +285,9 @@ struct AppealPagesController: RouteCollection {
                 registered: Strings.dateTime(appeal.registeredAt), due: Strings.date(appeal.answerDueAt),
                 rejectReason: appeal.rejectReason.map(Strings.title),
                 events: events.map {
-                    .init(at: Strings.dateTime($0.at), text: Strings.title($0.action), comment: $0.comment)
-                }, attachments: try await AttachmentLink.all(of: appeal, on: request.db)))
+                    .init(at: Strings.dateTime($0.at), text: Strings.title($0.action), comment: $0.action.commentVisibleToCitizen ? $0.comment : nil)
+                }, attachments: try await AttachmentLink.all(of: appeal, on: request.db), answer: answer?.text,
+                outcome: appeal.outcome.map(Strings.title), answered: appeal.answeredAt.map(Strings.dateTime), rating: appeal.rating))
     }
 }
 

@@ -98,6 +98,13 @@ struct ProcessingTests {
             appeal = try await Processing.act(manager, appeal, ["action": "approve"]).content.decode(AppealDTO.self)
             #expect(appeal.status == .answered)
             #expect(appeal.outcome == .satisfied)
+            let shown = try await citizen.send(.GET, "/api/v1/appeals/\(appeal.number)").content.decode(AppealDTO.self)
+            #expect(shown.answer?.contains("в течение 10 дней") == true, "the answer is in the citizen's account")
+            let citizenPage = try Browser(app)
+            try await citizenPage.signIn("citizen@consumerdesk.test")
+            let card = try await citizenPage.get("/my/appeals/\(appeal.number)").body.string
+            #expect(card.contains("в течение 10 дней"))
+            #expect(!card.contains("Укажите срок возврата"), "the manager's internal comment is not shown")
 
             // The answer email carries the text and five rating links.
             let mail = try #require(try await OutboxMessage.query(on: app.db).filter(\.$subject == "Ответ на обращение № \(appeal.number)").first())
@@ -135,12 +142,18 @@ struct ProcessingTests {
             #expect(try response.content.decode(AppealDTO.self).folder == .returnedWithin)
             #expect(try await curator.send(.GET, "/api/v1/curator/appeals?list=low_rated").content.decode(CuratorController.CuratorDTO.self).items.isEmpty)
 
-            let history = try await citizen.send(.GET, "/api/v1/appeals/\(appeal.number)/history").content
+            let history = try await coordinator.send(.GET, "/api/v1/appeals/\(appeal.number)/history").content
                 .decode([AppealAPIController.EventDTO].self)
             #expect(history.map(\.action) == [
                 "submitted", "accepted", "assigned", "taken", "answer_submitted", "answer_returned", "answer_submitted", "approved", "rated",
                 "rating_commented", "curator_returned",
             ])
+            // The citizen sees their side: no internal steps, no staff comments.
+            let seen = try await citizen.send(.GET, "/api/v1/appeals/\(appeal.number)/history").content
+                .decode([AppealAPIController.EventDTO].self)
+            #expect(seen.map(\.action) == ["submitted", "accepted", "assigned", "approved", "rated", "curator_returned"])
+            #expect(seen.last?.comment == nil, "the curator's remark is internal")
+            #expect(seen[2].details == nil, "the executor's identity is internal")
             // The counters followed every move: one appeal, now returned within the organisation.
             let counts = try await coordinator.send(.GET, "/api/v1/workspace").content.decode(WorkspaceDTO.self).folders
             #expect(counts.filter { $0.count > 0 }.map(\.folder) == [.returnedWithin])
