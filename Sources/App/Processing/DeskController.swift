@@ -309,7 +309,7 @@ struct DeskController: RouteCollection {
                 .init(text: $0.text, outcome: Strings.title($0.outcome), state: Strings.title($0.state), comment: $0.decisionComment)
             },
             actions: actions,
-            executors: executors.map { Choice(value: $0.id?.uuidString ?? "", label: $0.personName.short, selected: $0.id == appeal.$executor.id) },
+            executors: executors.map { Choice(value: $0.id?.uuidString ?? "", label: $0.personName.full, selected: $0.id == appeal.$executor.id) },
             organisations: allOrganisations.filter { $0.id != appeal.$executorOrganisation.id }.map {
                 Choice(value: $0.id?.uuidString ?? "", label: $0.name, selected: false, depth: $0.id.flatMap { depths[$0] } ?? 0)
             },
