@@ -112,6 +112,7 @@ struct AppealAPIController: RouteCollection {
         routes.get("appeals", ":number", use: show)
         routes.get("appeals", ":number", "history", use: history)
         routes.get("appeals", ":number", "attachments", ":id", use: attachment)
+        routes.post("appeals", ":number", "reply", use: reply)
         routes.post("appeals", ":number", "moderation", use: moderate)
         routes.get("moderation", "queue", use: queue)
     }
@@ -246,6 +247,19 @@ struct AppealAPIController: RouteCollection {
                 .filter(\.$state == .approved).sort(\.$decidedAt, .descending).first()?.text
         }
         return dto
+    }
+
+    struct ReplyBody: Content {
+        var text: String?
+    }
+
+    /// The applicant's answer to the executor's question.
+    @Sendable
+    func reply(request: Request) async throws -> AppealDTO {
+        let appeal = try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request)
+        try await ProcessingService.citizenReply(try request.content.decode(ReplyBody.self).text, on: appeal, request: request)
+        try await appeal.$attachments.load(on: request.db)
+        return try AppealDTO(appeal)
     }
 
     @Sendable

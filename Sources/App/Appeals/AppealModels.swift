@@ -107,7 +107,7 @@ final class AppealEvent: Model, @unchecked Sendable {
         case assigned, executorChanged = "executor_changed", redirected, sentBack = "sent_back", taken
         case infoRequested = "info_requested", postponed, resumed, extended, answerSubmitted = "answer_submitted"
         case approved, answerReturned = "answer_returned", curatorReturned = "curator_returned", rated
-        case ratingCommented = "rating_commented"
+        case ratingCommented = "rating_commented", citizenReplied = "citizen_replied"
 
         /// Steps the citizen sees on their card; the rest is the organisation's internal work.
         var visibleToCitizen: Bool {
@@ -120,7 +120,7 @@ final class AppealEvent: Model, @unchecked Sendable {
         /// Comments written for the citizen (moderation, questions, the extension's reason); others stay internal.
         var commentVisibleToCitizen: Bool {
             switch self {
-            case .accepted, .rejected, .recategorised, .reassigned, .markedDuplicate, .infoRequested, .extended, .rated: true
+            case .accepted, .rejected, .recategorised, .reassigned, .markedDuplicate, .infoRequested, .extended, .rated, .citizenReplied: true
             default: false
             }
         }

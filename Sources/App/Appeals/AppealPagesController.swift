@@ -11,6 +11,7 @@ struct AppealPagesController: RouteCollection {
         routes.get("appeals", ":number", "files", ":id", use: file)
         routes.get("my", "appeals", use: mine)
         routes.get("my", "appeals", ":number", use: card)
+        routes.post("my", "appeals", ":number", "reply", use: reply)
     }
 
     // MARK: Filing
@@ -263,11 +264,36 @@ struct AppealPagesController: RouteCollection {
         var outcome: String?
         var answered: String?
         var rating: Int?
+        /// The executor's open question, when there is one; the reply form is shown then.
+        var question: String?
+        var errors: [String: String] = [:]
+    }
+
+    struct ReplyInput: Content {
+        var text: String?
+    }
+
+    @Sendable
+    func reply(request: Request) async throws -> Response {
+        let appeal = try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request)
+        let input = try request.content.decode(ReplyInput.self)
+        do {
+            try await ProcessingService.citizenReply(input.text, on: appeal, request: request)
+            return request.seeOther("/my/appeals/\(appeal.number)", flash: "Спасибо! Информация передана исполнителю.")
+        } catch let failure as ValidationFailure {
+            return try await cardResponse(request, appeal: appeal, errors: FormErrors.russian(failure), status: .unprocessableEntity)
+        }
     }
 
     @Sendable
     func card(request: Request) async throws -> Response {
         let appeal = try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request)
+        return try await cardResponse(request, appeal: appeal)
+    }
+
+    private func cardResponse(_ request: Request, appeal: Appeal, errors: [String: String] = [:], status: HTTPResponseStatus = .ok)
+        async throws -> Response
+    {
         let events = try await AppealEvent.query(on: request.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$at).all()
             .filter(\.action.visibleToCitizen)
         let answer = [.answered, .closed].contains(appeal.status)
@@ -287,7 +313,11 @@ struct AppealPagesController: RouteCollection {
                 events: events.map {
                     .init(at: Strings.dateTime($0.at), text: Strings.title($0.action), comment: $0.action.commentVisibleToCitizen ? $0.comment : nil)
                 }, attachments: try await AttachmentLink.all(of: appeal, on: request.db), answer: answer?.text,
-                outcome: appeal.outcome.map(Strings.title), answered: appeal.answeredAt.map(Strings.dateTime), rating: appeal.rating))
+                outcome: appeal.outcome.map(Strings.title), answered: appeal.answeredAt.map(Strings.dateTime), rating: appeal.rating,
+                question: appeal.awaitingCitizen && appeal.userID == request.currentUser?.id
+                    ? events.last(where: { $0.action == .infoRequested })?.comment : nil,
+                errors: errors),
+            status: status)
     }
 }
 

@@ -231,6 +231,42 @@ enum ProcessingService {
         return appeal
     }
 
+    /// The applicant answers the executor's question: the text joins the history, the flag is cleared,
+    /// and the executor is told. Only the appeal's owner, only while a question is open.
+    static func citizenReply(_ text: String?, on appeal: Appeal, request: Request) async throws {
+        let user = try request.requireUser()
+        guard appeal.userID == user.id else { throw AppError.notFound }
+        guard appeal.awaitingCitizen, ![.answered, .closed, .rejected].contains(appeal.status) else {
+            throw AppError.conflict("No question is waiting for your answer")
+        }
+        guard let text = text?.nonBlank else { throw ValidationFailure([FieldError("text", .required)]) }
+        guard text.count <= maxAnswer else { throw ValidationFailure([FieldError("text", .tooLong)]) }
+        let now = request.now
+        let config = request.application.config
+        let version = appeal.lockVersion
+        let appealID = try appeal.requireID()
+        let executorEmail = try await appeal.$executor.id.asyncFlatMap { try await User.find($0, on: request.db) }?.email
+        try await request.db.transaction { db in
+            guard let sql = db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
+            let claimed = try await sql.raw(
+                "UPDATE appeals SET awaiting_citizen = \(bind: false), lock_version = \(bind: version + 1) WHERE id = \(bind: appealID) AND lock_version = \(bind: version) AND awaiting_citizen = \(bind: true) RETURNING id"
+            ).all()
+            guard claimed.count == 1 else { throw AppError.conflict("The appeal changed meanwhile; reload it") }
+            try await AppealEvent(
+                appealID: appealID, at: now, actorID: user.id, action: .citizenReplied, from: appeal.status, to: appeal.status, comment: text
+            ).create(on: db)
+            if let executorEmail {
+                try await MailOutbox.enqueue(
+                    to: executorEmail, subject: "Заявитель ответил на запрос по обращению № \(appeal.number)",
+                    body: "Заявитель представил дополнительную информацию по обращению № \(appeal.number):\n\n\(text)\n\n\(config.publicURL)/desk/appeals/\(appeal.number)\n\n—\nConsumerDesk",
+                    on: db, now: now)
+            }
+        }
+        appeal.awaitingCitizen = false
+        appeal.lockVersion = version + 1
+        request.application.mailWorker?.wake()
+    }
+
     /// The roles the person holds that the policy lets act in `scope` for `action`.
     static func roles(of actor: Actor, for action: Action, in scope: Scope, tree: OrganisationTree) -> Set<Role> {
         Set(actor.grants.filter { Policy.permits(Actor(userID: actor.userID, grants: [$0]), action, in: scope, tree: tree) }.map(\.role))

@@ -285,6 +285,7 @@ enum Strings {
         case .curatorReturned: "Куратор вернул обращение на доработку"
         case .rated: "Заявитель оценил ответ"
         case .ratingCommented: "Заявитель прокомментировал оценку"
+        case .citizenReplied: "Заявитель представил дополнительную информацию"
         }
     }
 

@@ -66,6 +66,22 @@ struct ProcessingTests {
             #expect(mine.items.map(\.number) == [appeal.number])
             appeal = try await Processing.act(executor, appeal, ["action": "take"]).content.decode(AppealDTO.self)
 
+            // A question to the citizen: mailed, shown on their card; their reply reaches the executor.
+            appeal = try await Processing.act(executor, appeal, ["action": "request_info", "comment": "Приложите, пожалуйста, чек."])
+                .content.decode(AppealDTO.self)
+            #expect(appeal.awaitingCitizen)
+            #expect(try await OutboxMessage.query(on: app.db).filter(\.$subject == "По обращению № \(appeal.number) нужна дополнительная информация").count() == 1)
+            let owner = try Browser(app)
+            try await owner.signIn("citizen@consumerdesk.test")
+            #expect(try await owner.get("/my/appeals/\(appeal.number)").body.string.contains("Приложите, пожалуйста, чек."))
+            #expect(try await owner.post("/my/appeals/\(appeal.number)/reply", form: [("text", " ")]).status == .unprocessableEntity)
+            #expect(try await owner.post("/my/appeals/\(appeal.number)/reply", form: [("text", "Чек утерян, есть выписка банка.")]).status == .seeOther)
+            #expect(try await citizen.send(.POST, "/api/v1/appeals/\(appeal.number)/reply", json: ["text": "ещё"]).status == .conflict)
+            #expect(try await OutboxMessage.query(on: app.db).filter(\.$recipient == "executor@consumerdesk.test").first()?.bodyText
+                .contains("выписка банка") == true)
+            appeal = try await executor.send(.GET, "/api/v1/appeals/\(appeal.number)").content.decode(AppealDTO.self)
+            #expect(!appeal.awaitingCitizen)
+
             // Postponing needs a reason and a date within the term.
             response = try await Processing.act(executor, appeal, ["action": "postpone", "until": "2099-01-01", "comment": "ждём"])
             #expect(response.status == .unprocessableEntity)
@@ -145,13 +161,13 @@ struct ProcessingTests {
             let history = try await coordinator.send(.GET, "/api/v1/appeals/\(appeal.number)/history").content
                 .decode([AppealAPIController.EventDTO].self)
             #expect(history.map(\.action) == [
-                "submitted", "accepted", "assigned", "taken", "answer_submitted", "answer_returned", "answer_submitted", "approved", "rated",
-                "rating_commented", "curator_returned",
+                "submitted", "accepted", "assigned", "taken", "info_requested", "citizen_replied", "answer_submitted", "answer_returned",
+                "answer_submitted", "approved", "rated", "rating_commented", "curator_returned",
             ])
             // The citizen sees their side: no internal steps, no staff comments.
             let seen = try await citizen.send(.GET, "/api/v1/appeals/\(appeal.number)/history").content
                 .decode([AppealAPIController.EventDTO].self)
-            #expect(seen.map(\.action) == ["submitted", "accepted", "assigned", "approved", "rated", "curator_returned"])
+            #expect(seen.map(\.action) == ["submitted", "accepted", "assigned", "info_requested", "citizen_replied", "approved", "rated", "curator_returned"])
             #expect(seen.last?.comment == nil, "the curator's remark is internal")
             #expect(seen[2].details == nil, "the executor's identity is internal")
             // The counters followed every move: one appeal, now returned within the organisation.
