@@ -129,6 +129,14 @@ struct CSRFMiddleware: AsyncMiddleware {
         "/appeals": AppealUploads.maxBody, "/admin/classifier/import": ClassifierAdminController.maxUpload,
     ]
 
+    /// The upload limit of a path: the table above, or a staff card of an appeal (an answer's files).
+    static func bodyLimit(for path: String) -> ByteCount? {
+        if let limit = bodyLimits[path] { return limit }
+        let parts = path.split(separator: "/")
+        if parts.count == 3, parts[0] == "desk", parts[1] == "appeals" { return AppealUploads.maxBody }
+        return nil
+    }
+
     private static func submittedToken(_ request: Request, signedIn: Bool) async throws -> String? {
         if let header = request.headers.first(name: "X-CSRF-Token") { return header }
         guard let type = request.headers.contentType,
@@ -137,7 +145,7 @@ struct CSRFMiddleware: AsyncMiddleware {
         if request.body.data == nil {
             // Large bodies arrive as a stream; read it (within the route's limit) to find the token.
             // Only a signed-in person may send an upload-sized body: anyone else is held to the default.
-            let limit = (signedIn ? bodyLimits[request.url.path] : nil) ?? request.application.routes.defaultMaxBodySize
+            let limit = (signedIn ? bodyLimit(for: request.url.path) : nil) ?? request.application.routes.defaultMaxBodySize
             _ = try await request.body.collect(max: limit.value).get()
         }
         return try? request.content.get(String.self, at: CSRFMiddleware.field)

@@ -95,7 +95,7 @@ struct AppealDTO: Content {
         answeredAt = appeal.answeredAt
         rating = appeal.rating
         let number = appeal.number
-        attachments = try (appeal.$attachments.value ?? []).sorted { $0.position < $1.position }.map {
+        attachments = try (appeal.$attachments.value ?? []).filter { $0.answerID == nil }.sorted { $0.position < $1.position }.map {
             AttachmentDTO(
                 id: try $0.requireID(), fileName: $0.fileName, mediaType: $0.kind.mediaType, size: $0.size, sha256: $0.sha256,
                 url: "/api/v1/appeals/\(number)/attachments/\(try $0.requireID())")
@@ -292,6 +292,13 @@ enum AppealQueries {
             let file = try await AppealAttachment.query(on: request.db).filter(\.$id == id)
                 .filter(\.$appeal.$id == appeal.requireID()).first()
         else { throw AppError.notFound }
+        // A file of an answer reaches the applicant only once the answer is approved and sent.
+        if let answerID = file.answerID {
+            let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+            if try await !request.permits(.viewAppeals, in: scope) {
+                guard try await AppealAnswer.find(answerID, on: request.db)?.state == .approved else { throw AppError.notFound }
+            }
+        }
         let bytes = try await request.application.fileStore.read(file.storageKey, sha256: file.sha256)
         var headers = HTTPHeaders()
         headers.replaceOrAdd(name: .contentType, value: file.kind.mediaType)

@@ -70,6 +70,7 @@ final class Appeal: Model, @unchecked Sendable {
     @OptionalField(key: "rating") var rating: Int?
     @OptionalField(key: "rated_at") var ratedAt: Date?
     @Field(key: "curator_attention") var curatorAttention: Bool
+    /// The appeal's own files and its answers' files (`answerID` tells them apart).
     @Children(for: \.$appeal) var attachments: [AppealAttachment]
 
     init() {}
@@ -192,6 +193,8 @@ final class AppealAttachment: Model, @unchecked Sendable {
     @Field(key: "sha256") var sha256: String
     @Field(key: "storage_key") var storageKey: String
     @Field(key: "created_at") var createdAt: Date
+    /// Set for a file of an answer (the executor's letter, a photo of the result); `nil` for the appeal's own.
+    @OptionalField(key: "answer_id") var answerID: UUID?
 
     init() {}
 }

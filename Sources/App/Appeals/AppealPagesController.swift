@@ -267,6 +267,7 @@ struct AppealPagesController: RouteCollection {
         /// The executor's open question, when there is one; the reply form is shown then.
         var question: String?
         var errors: [String: String] = [:]
+        var answerFiles: [AttachmentLink] = []
     }
 
     struct ReplyInput: Content {
@@ -316,7 +317,7 @@ struct AppealPagesController: RouteCollection {
                 outcome: appeal.outcome.map(Strings.title), answered: appeal.answeredAt.map(Strings.dateTime), rating: appeal.rating,
                 question: appeal.awaitingCitizen && appeal.userID == request.currentUser?.id
                     ? events.last(where: { $0.action == .infoRequested })?.comment : nil,
-                errors: errors),
+                errors: errors, answerFiles: try await answer.asyncFlatMap { try await AttachmentLink.all(of: appeal, answer: $0.id, on: request.db) } ?? []),
             status: status)
     }
 }
@@ -328,8 +329,10 @@ struct AttachmentLink: Encodable {
     var size: String
     var isImage: Bool
 
-    static func all(of appeal: Appeal, on db: any Database) async throws -> [AttachmentLink] {
-        try await AppealAttachment.query(on: db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$position).all().map {
+    /// The appeal's own files, or with `answer` the files of that answer.
+    static func all(of appeal: Appeal, answer: UUID? = nil, on db: any Database) async throws -> [AttachmentLink] {
+        try await AppealAttachment.query(on: db).filter(\.$appeal.$id == appeal.requireID()).filter(\.$answerID == answer)
+            .sort(\.$position).all().map {
             AttachmentLink(
                 url: "/appeals/\(appeal.number)/files/\(try $0.requireID())", name: $0.fileName, size: Strings.fileSize($0.size),
                 isImage: $0.kind.isImage)

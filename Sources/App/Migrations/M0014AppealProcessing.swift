@@ -58,6 +58,9 @@ struct M0014AppealProcessing: AsyncMigration {
             .field("decision_comment", .string)
             .create()
         try await database.createIndex("appeal_answers_appeal_idx", on: "appeal_answers", columns: ["appeal_id", "created_at"])
+        // Files of an answer live with the appeal's files, marked with the answer they belong to.
+        try await database.schema("appeal_attachments")
+            .field("answer_id", .uuid, .references("appeal_answers", "id", onDelete: .cascade)).update()
 
         try await database.schema("appeal_notes")
             .id()

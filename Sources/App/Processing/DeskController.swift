@@ -55,13 +55,13 @@ struct DeskController: RouteCollection {
         let desk = routes.grouped("desk")
         desk.get(use: workspacePage)
         desk.get("appeals", ":number", use: cardPage)
-        desk.post("appeals", ":number", use: act)
+        desk.grouped(RequireUserMiddleware()).on(.POST, "appeals", ":number", body: .collect(maxSize: AppealUploads.maxBody), use: act)
         desk.post("appeals", ":number", "notes", use: addNotePage)
     }
 
     func bootAPI(_ api: any RoutesBuilder) {
         api.get("workspace", use: workspaceAPI)
-        api.post("appeals", ":number", "actions", use: actAPI)
+        api.grouped(RequireUserMiddleware()).on(.POST, "appeals", ":number", "actions", body: .collect(maxSize: AppealUploads.maxBody), use: actAPI)
         api.get("appeals", ":number", "notes", use: notesAPI)
         api.post("appeals", ":number", "notes", use: addNoteAPI)
     }
@@ -209,6 +209,7 @@ struct DeskController: RouteCollection {
             var outcome: String
             var state: String
             var comment: String?
+            var files: [AttachmentLink]
         }
 
         var layout: Layout
@@ -305,8 +306,10 @@ struct DeskController: RouteCollection {
                       details: $0.details)
             },
             notes: notes.map { .init(at: Strings.dateTime($0.at), author: $0.authorID.flatMap { names[$0] }, text: $0.text) },
-            answers: answers.map {
-                .init(text: $0.text, outcome: Strings.title($0.outcome), state: Strings.title($0.state), comment: $0.decisionComment)
+            answers: try await answers.asyncMap { answer in
+                .init(
+                    text: answer.text, outcome: Strings.title(answer.outcome), state: Strings.title(answer.state),
+                    comment: answer.decisionComment, files: try await AttachmentLink.all(of: appeal, answer: answer.id, on: db))
             },
             actions: actions,
             executors: executors.map { Choice(value: $0.id?.uuidString ?? "", label: $0.personName.full, selected: $0.id == appeal.$executor.id) },
@@ -316,7 +319,7 @@ struct DeskController: RouteCollection {
             outcomes: AnswerOutcome.allCases.map { Choice(value: $0.rawValue, label: Strings.title($0), selected: $0.rawValue == form?.outcome) },
             canNote: try await request.permits(.viewAppeals, in: scope) && actor.isStaff,
             message: message, errors: failure.map(FormErrors.russian) ?? [:], hasErrors: failure != nil,
-            form: form ?? ProcessingInput())
+            form: form.map { var kept = $0; kept.attachments = nil; return kept } ?? ProcessingInput())
     }
 
     @Sendable

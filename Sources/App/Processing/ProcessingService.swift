@@ -17,6 +17,8 @@ struct ProcessingInput: Content {
     var days: Int?
     var text: String?
     var outcome: String?
+    /// Files of the answer (`submit_answer`, multipart `attachments[]`).
+    var attachments: [File]?
 
     init(action: String? = nil, version: Int? = nil, executorId: String? = nil, organisationId: String? = nil,
          comment: String? = nil, until: String? = nil, days: Int? = nil, text: String? = nil, outcome: String? = nil) {
@@ -175,8 +177,17 @@ enum ProcessingService {
             if text == nil { errors.append(FieldError("text", .required)) } else if text!.count > maxAnswer { errors.append(FieldError("text", .tooLong)) }
             let outcome = input.outcome.flatMap(AnswerOutcome.init(rawValue:))
             if outcome == nil { errors.append(FieldError("outcome", input.outcome?.nonBlank == nil ? .required : .invalidValue)) }
+            let files = (input.attachments ?? []).filter { !($0.filename.isEmpty && $0.data.readableBytes == 0) }
+            do {
+                change.accepted = try AttachmentRules.validate(
+                    files.map { .init(fileName: $0.filename, size: $0.data.readableBytes, head: Array($0.data.readableBytesView.prefix(8))) })
+                change.files = files.map(\.data)
+            } catch {
+                errors += error.errors
+            }
             guard errors.isEmpty, let text, let outcome else { throw ValidationFailure(errors) }
             let answer = AppealAnswer()
+            answer.id = UUID()
             answer.$appeal.id = try appeal.requireID()
             answer.authorID = actor.userID
             answer.text = text
@@ -308,19 +319,40 @@ enum ProcessingService {
         var newAnswer: AppealAnswer?
         var decidedAnswer: AppealAnswer?
         var countContactFor: UUID?
+        /// Files of a new answer: checked, to be stored before the commit.
+        var accepted: [AttachmentRules.Accepted] = []
+        var files: [ByteBuffer] = []
     }
 
     /// Claims the appeal at the version read (a concurrent change makes this 409), writes it, the history
     /// entry, the counters, the answer and the mail, all in one transaction.
     static func commit(_ appeal: Appeal, before: Snapshot, change: Change, request: Request) async throws {
         let now = request.now
-        let config = request.application.config
-        let calendar = request.application.productionCalendar
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let detailsText = change.details.isEmpty ? nil : String(decoding: try encoder.encode(change.details), as: UTF8.self)
         appeal.lockVersion = before.version + 1
         let appealID = try appeal.requireID()
+        // Files go to disk (flushed) before the rows naming them commit; taken back if the commit fails.
+        let store = request.application.fileStore
+        var stored: [FileStore.Stored] = []
+        do {
+            for file in change.files { stored.append(try await store.store(file, now: now)) }
+            try await write(appeal, appealID: appealID, before: before, change: change, stored: stored, detailsText: detailsText, request: request)
+        } catch {
+            await store.remove(stored.map(\.key))
+            throw error
+        }
+        if change.transition.notifiesCitizen { request.application.mailWorker?.wake() }
+    }
+
+    private static func write(
+        _ appeal: Appeal, appealID: UUID, before: Snapshot, change: Change, stored: [FileStore.Stored], detailsText: String?,
+        request: Request
+    ) async throws {
+        let now = request.now
+        let config = request.application.config
+        let calendar = request.application.productionCalendar
         try await request.db.transaction { db in
             guard let sql = db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
             let claimed = try await sql.raw(
@@ -334,7 +366,25 @@ enum ProcessingService {
                 appealID: appealID, at: now, actorID: change.actorID, action: .init(change.transition), from: before.status,
                 to: appeal.status, details: detailsText, comment: change.comment
             ).create(on: db)
-            if let answer = change.newAnswer { try await answer.create(on: db) }
+            if let answer = change.newAnswer {
+                try await answer.create(on: db)
+                if !stored.isEmpty {
+                    let last = try await AppealAttachment.query(on: db).filter(\.$appeal.$id == appealID).max(\.$position) ?? -1
+                    for (offset, (file, accepted)) in zip(stored, change.accepted).enumerated() {
+                        let row = AppealAttachment()
+                        row.$appeal.id = appealID
+                        row.answerID = answer.id
+                        row.position = last + 1 + offset
+                        row.fileName = accepted.fileName
+                        row.kind = accepted.kind
+                        row.size = file.size
+                        row.sha256 = file.sha256
+                        row.storageKey = file.key
+                        row.createdAt = now
+                        try await row.create(on: db)
+                    }
+                }
+            }
             if let answer = change.decidedAnswer { try await answer.update(on: db) }
             if let person = change.countContactFor, let organisation = appeal.$executorOrganisation.id {
                 try await AssignmentService.countContact(person, organisation: organisation, at: now, calendar: calendar, on: db)
@@ -353,7 +403,6 @@ enum ProcessingService {
                     outcome: appeal.outcome, ratingLinks: links, link: "\(config.publicURL)/my/appeals/\(appeal.number)"),
                 on: db, now: now)
         }
-        if change.transition.notifiesCitizen { request.application.mailWorker?.wake() }
     }
 }
 

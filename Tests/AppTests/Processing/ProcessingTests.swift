@@ -354,3 +354,52 @@ struct FairAssignmentTests {
         }
     }
 }
+
+@Suite("Answer files", .serialized)
+struct AnswerFileTests {
+    @Test func answerFilesAreCheckedAndReachTheCitizenOnlyOnceApproved() async throws {
+        try await withApp(demo: true) { app in
+            let citizen = try await API.signedIn(app, "citizen@consumerdesk.test")
+            var appeal = try await Processing.accepted(app, citizen)
+            let coordinator = try await API.signedIn(app, "coordinator@consumerdesk.test")
+            let executorID = try await Processing.userID(app, "executor@consumerdesk.test")
+            appeal = try await Processing.act(coordinator, appeal, ["action": "assign", "executorId": executorID.uuidString])
+                .content.decode(AppealDTO.self)
+            let executor = try await API.signedIn(app, "executor@consumerdesk.test")
+            func answer(_ files: [Multipart.FilePart]) -> Multipart {
+                var form = Multipart()
+                form.fields = [("action", "submit_answer"), ("version", String(appeal.version)), ("text", "Ответ с письмом продавцу."), ("outcome", "explained")]
+                form.files = files
+                return form
+            }
+            // A program renamed .pdf: refused by its content, nothing kept.
+            var response = try await executor.send(
+                .POST, "/api/v1/appeals/\(appeal.number)/actions",
+                multipart: answer([.init(field: "attachments[]", filename: "letter.pdf", contentType: "application/pdf", data: SampleFiles.exe)]))
+            #expect(response.status == .unprocessableEntity)
+            #expect(try response.content.decode(APIErrorBody.self).fields?.map(\.field) == ["attachments[0]"])
+            #expect(try await AppealAnswer.query(on: app.db).count() == 0)
+
+            response = try await executor.send(
+                .POST, "/api/v1/appeals/\(appeal.number)/actions",
+                multipart: answer([.init(field: "attachments[]", filename: "письмо продавцу.pdf", contentType: "application/pdf", data: SampleFiles.pdf)]))
+            #expect(response.status == .ok, "\(response.body.string)")
+            appeal = try response.content.decode(AppealDTO.self)
+            #expect(appeal.attachments.isEmpty, "the appeal's own files only")
+            let file = try #require(try await AppealAttachment.query(on: app.db).filter(\.$answerID != nil).first())
+            #expect(file.fileName == "письмо продавцу.pdf")
+            let url = "/api/v1/appeals/\(appeal.number)/attachments/\(try file.requireID())"
+            #expect(try await citizen.send(.GET, url).status == .notFound, "not before the manager approves")
+            #expect(try await coordinator.send(.GET, url).status == .ok)
+
+            let manager = try await API.signedIn(app, "manager@consumerdesk.test")
+            #expect(try await Processing.act(manager, appeal, ["action": "approve"]).status == .ok)
+            let download = try await citizen.send(.GET, url)
+            #expect(download.status == .ok)
+            #expect(download.body.string.hasPrefix("%PDF"))
+            let browser = try Browser(app)
+            try await browser.signIn("citizen@consumerdesk.test")
+            #expect(try await browser.get("/my/appeals/\(appeal.number)").body.string.contains("письмо продавцу.pdf"))
+        }
+    }
+}
