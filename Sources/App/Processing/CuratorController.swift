@@ -1,6 +1,7 @@
 import Domain
 import Fluent
 import Foundation
+import SQLKit
 import Vapor
 
 /// The curator's lists across the organisations in their scope (product.md §4): overdue, due within
@@ -49,23 +50,25 @@ struct CuratorController: RouteCollection {
         let list = (try? request.query.get(String.self, at: "list")).flatMap(List.init(rawValue:)) ?? .overdue
         let now = request.now
         let calendar = request.application.productionCalendar
-        var query = Appeal.query(on: db)
+        guard let sql = db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
+        let open = Self.openFolders.map(\.rawValue)
+        var query = WorkspaceService.select(sql)
         switch list {
         case .overdue:
-            query = query.filter(\.$folder ~~ Self.openFolders).filter(\.$answerDueAt < now).sort(\.$answerDueAt)
+            query = query.where("folder", .in, open).where("answer_due_at", .lessThan, now).orderBy("answer_due_at")
         case .dueSoon:
             // Due before the end of the next working day.
             let limit = calendar.due(from: now, days: 1, type: .working)
-            query = query.filter(\.$folder ~~ Self.openFolders).filter(\.$answerDueAt >= now).filter(\.$answerDueAt <= limit)
-                .sort(\.$answerDueAt)
+            query = query.where("folder", .in, open).where("answer_due_at", .greaterThanOrEqual, now)
+                .where("answer_due_at", .lessThanOrEqual, limit).orderBy("answer_due_at")
         case .lowRated:
-            query = query.filter(\.$curatorAttention == true).sort(\.$ratedAt, .descending)
+            query = query.where("curator_attention", .equal, true).orderBy("rated_at", .descending)
         }
         if !Policy.permits(actor, .superviseQuality, in: .platform, tree: tree) {
             let reach = tree.ids.filter { Policy.permits(actor, .superviseQuality, in: .organisation($0), tree: tree) }
-            query = query.filter(\.$executorOrganisation.$id ~~ Array(reach))
+            query = query.where("executor_organisation_id", .in, Array(reach))
         }
-        let appeals = try await WorkspaceService.rowFields(query).limit(201).all()
+        let appeals = try await query.limit(201).all(decoding: WorkspaceItem.self, keyDecodingStrategy: .convertFromSnakeCase)
         return CuratorDTO(
             list: list.rawValue, items: try await DeskController.rows(Array(appeals.prefix(200)), now: now, on: db),
             more: appeals.count > 200)

@@ -1,6 +1,7 @@
 import Domain
 import Fluent
 import Foundation
+import SQLKit
 import Vapor
 
 /// One row of the workspace, the same for the page and the API (product.md §4, seed 004).
@@ -92,34 +93,36 @@ struct DeskController: RouteCollection {
             folders: WorkspaceFolder.allCases.map {
                 .init(folder: $0, title: Strings.title($0), count: counts[$0] ?? 0, selected: $0 == filter.folder)
             },
-            items: try await rows(page.appeals, now: now, on: db), next: page.next)
+            items: try await rows(page.items, now: now, on: db), next: page.next)
     }
 
     /// The rows of a page with their names, in three queries whatever the page size.
-    static func rows(_ appeals: [Appeal], now: Date, on db: any Database) async throws -> [WorkspaceRow] {
-        let territoryIDs = Array(Set(appeals.map(\.$territory.id)))
-        let organisationIDs = Array(Set(appeals.compactMap(\.$executorOrganisation.id)))
-        let executorIDs = Array(Set(appeals.compactMap(\.$executor.id)))
-        let territories = territoryIDs.isEmpty ? [] : try await Territory.query(on: db).filter(\.$id ~~ territoryIDs).all()
-        let organisations = organisationIDs.isEmpty ? [] : try await Organisation.query(on: db).filter(\.$id ~~ organisationIDs).all()
-        let executors = executorIDs.isEmpty ? [] : try await User.query(on: db).filter(\.$id ~~ executorIDs).all()
-        let territoryNames = Dictionary(territories.compactMap { t in t.id.map { ($0, t.name) } }, uniquingKeysWith: { a, _ in a })
-        let organisationNames = Dictionary(organisations.compactMap { o in o.id.map { ($0, o.shortName) } }, uniquingKeysWith: { a, _ in a })
-        let executorNames = Dictionary(executors.compactMap { u in u.id.map { ($0, u.personName.short) } }, uniquingKeysWith: { a, _ in a })
-        return appeals.map { appeal in
-            let open = appeal.folder != .done
+    static func rows(_ items: [WorkspaceItem], now: Date, on db: any Database) async throws -> [WorkspaceRow] {
+        guard let sql = db as? any SQLDatabase else { return [] }
+        func names(_ table: String, _ column: String, _ ids: Set<UUID>) async throws -> [UUID: String] {
+            guard !ids.isEmpty else { return [:] }
+            let rows = try await sql.select().column("id").column(SQLRaw(column), as: "label").from(table).where("id", .in, Array(ids)).all()
+            var result: [UUID: String] = [:]
+            for row in rows { result[try row.decode(column: "id", as: UUID.self)] = try row.decode(column: "label", as: String.self) }
+            return result
+        }
+        let territoryNames = try await names("territories", "name", Set(items.map(\.territoryId)))
+        let organisationNames = try await names("organisations", "short_name", Set(items.compactMap(\.executorOrganisationId)))
+        let executorNames = try await names("users", "surname || ' ' || name", Set(items.compactMap(\.executorId)))
+        return items.map { item in
+            let open = item.folder != .done
             return WorkspaceRow(
-                number: appeal.number, categoryName: appeal.categoryName, subcategoryName: appeal.subcategoryName,
-                fastTrack: appeal.fastTrack, channel: appeal.channel, channelTitle: Strings.title(appeal.channel),
-                excerpt: excerpt(appeal.text), applicantRegion: appeal.locality ?? territoryNames[appeal.$territory.id],
-                executorOrganisation: appeal.$executorOrganisation.id.flatMap { organisationNames[$0] },
-                executor: appeal.$executor.id.flatMap { executorNames[$0] }, problemAddress: appeal.problemAddress,
-                registeredAt: appeal.registeredAt, registered: Strings.dateTime(appeal.registeredAt),
-                answerDueAt: appeal.answerDueAt, answerCountdown: open ? Strings.term(from: now, to: appeal.answerDueAt) : "—",
-                coordinationDueAt: appeal.coordinationDueAt,
-                coordinationCountdown: appeal.status == .coordination ? appeal.coordinationDueAt.map { Strings.countdown(from: now, to: $0) } : nil,
-                overdue: open && appeal.answerDueAt < now, delegatedByRule: appeal.delegatedByRule, stage: appeal.stage,
-                stageTitle: appeal.stage.map(Strings.title), url: "/desk/appeals/\(appeal.number)")
+                number: item.number, categoryName: item.categoryName, subcategoryName: item.subcategoryName,
+                fastTrack: item.fastTrack, channel: item.channel, channelTitle: Strings.title(item.channel),
+                excerpt: excerpt(item.excerpt), applicantRegion: item.locality ?? territoryNames[item.territoryId],
+                executorOrganisation: item.executorOrganisationId.flatMap { organisationNames[$0] },
+                executor: item.executorId.flatMap { executorNames[$0] }, problemAddress: item.problemAddress,
+                registeredAt: item.registeredAt, registered: Strings.dateTime(item.registeredAt),
+                answerDueAt: item.answerDueAt, answerCountdown: open ? Strings.term(from: now, to: item.answerDueAt) : "—",
+                coordinationDueAt: item.coordinationDueAt,
+                coordinationCountdown: item.status == .coordination ? item.coordinationDueAt.map { Strings.countdown(from: now, to: $0) } : nil,
+                overdue: open && item.answerDueAt < now, delegatedByRule: item.delegatedByRule, stage: item.stage,
+                stageTitle: item.stage.map(Strings.title), url: "/desk/appeals/\(item.number)")
         }
     }
 

@@ -45,7 +45,7 @@ enum WorkspaceService {
     }
 
     struct Page {
-        var appeals: [Appeal]
+        var items: [WorkspaceItem]
         var next: String?
     }
 
@@ -77,53 +77,80 @@ enum WorkspaceService {
         return result
     }
 
-    /// Only the columns a list row shows: a third of the appeal's, and none of the applicant's
-    /// personal data beyond the locality. Rows loaded so must not be saved.
-    static func rowFields(_ query: QueryBuilder<Appeal>) -> QueryBuilder<Appeal> {
-        query.field(\.$id).field(\.$number).field(\.$year).field(\.$sequence).field(\.$channel).field(\.$status)
-            .field(\.$categoryName).field(\.$subcategoryName).field(\.$fastTrack).field(\.$text).field(\.$locality)
-            .field(\.$territory.$id).field(\.$executorOrganisation.$id).field(\.$executor.$id).field(\.$problemAddress)
-            .field(\.$registeredAt).field(\.$answerDueAt).field(\.$coordinationDueAt).field(\.$folder).field(\.$delegatedByRule)
-            .field(\.$stage)
+    /// The columns a list row shows, read straight into `WorkspaceItem`: a Fluent model of the appeal
+    /// (60 properties, reflected per row) costs far more than the query over a million rows.
+    static func select(_ sql: any SQLDatabase) -> SQLSelectBuilder {
+        sql.select().columns(
+            "id", "number", "year", "sequence", "channel", "status", "category_name", "subcategory_name", "fast_track", "locality",
+            "territory_id", "executor_organisation_id", "executor_id", "problem_address", "registered_at", "answer_due_at",
+            "coordination_due_at", "folder", "delegated_by_rule", "stage"
+        )
+        .column(SQLFunction("substr", args: SQLColumn("text"), SQLLiteral.numeric("1"), SQLLiteral.numeric("200")), as: "excerpt")
+        .from("appeals")
     }
 
     static func list(organisation: UUID, filter: Filter, now: Date, calendar: ProductionCalendar, on db: any Database)
         async throws -> Page
     {
-        var query = Appeal.query(on: db).filter(\.$executorOrganisation.$id == organisation).filter(\.$folder == filter.folder)
-        if let executorID = filter.executorID { query = query.filter(\.$executor.$id == executorID) }
-        if let day = filter.dueBefore { query = query.filter(\.$answerDueAt < calendar.start(of: day)) }
-        if filter.onlyOverdue { query = query.filter(\.$answerDueAt < now) }
-        if filter.onlyDelegated { query = query.filter(\.$delegatedByRule == true) }
-        if let channel = filter.channel { query = query.filter(\.$channel == channel) }
-        if let stage = filter.stage { query = query.filter(\.$stage == stage) }
+        guard let sql = db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
+        var query = select(sql).where("executor_organisation_id", .equal, organisation).where("folder", .equal, filter.folder.rawValue)
+        if let executorID = filter.executorID { query = query.where("executor_id", .equal, executorID) }
+        if let day = filter.dueBefore { query = query.where("answer_due_at", .lessThan, calendar.start(of: day)) }
+        if filter.onlyOverdue { query = query.where("answer_due_at", .lessThan, now) }
+        if filter.onlyDelegated { query = query.where("delegated_by_rule", .equal, true) }
+        if let channel = filter.channel { query = query.where("channel", .equal, channel.rawValue) }
+        if let stage = filter.stage { query = query.where("stage", .equal, stage.rawValue) }
         if let search = filter.search {
             if let number = RegistrationNumber(search) {
-                query = query.filter(\.$number == number.description)
+                query = query.where("number", .equal, number.description)
             } else {
                 // Until the portal's full-text index (issue 6): a substring of the text or the number, in the
                 // case typed, lower case and capitalised (SQLite's LIKE folds ASCII only).
                 let variants = Set([search, search.lowercased(), search.prefix(1).uppercased() + search.dropFirst().lowercased()])
-                query = query.group(.or) { group in
-                    group.filter(\.$number, .custom("LIKE"), "%\(search)%")
-                    for variant in variants { group.filter(\.$text, .custom("LIKE"), "%\(variant)%") }
+                query = query.where { group in
+                    var group = group.orWhere("number", .like, "%\(search)%")
+                    for variant in variants { group = group.orWhere("text", .like, "%\(variant)%") }
+                    return group
                 }
             }
         }
         if let after = filter.after {
-            if filter.newestFirst {
-                query = query.group(.or) { group in
-                    group.filter(\.$year < after.year).group(.and) { $0.filter(\.$year == after.year).filter(\.$sequence < after.sequence) }
-                }
-            } else {
-                query = query.group(.or) { group in
-                    group.filter(\.$year > after.year).group(.and) { $0.filter(\.$year == after.year).filter(\.$sequence > after.sequence) }
+            let forward: SQLBinaryOperator = filter.newestFirst ? .lessThan : .greaterThan
+            query = query.where { group in
+                group.where("year", forward, after.year).orWhere { inner in
+                    inner.where("year", .equal, after.year).where("sequence", forward, after.sequence)
                 }
             }
         }
-        let direction: DatabaseQuery.Sort.Direction = filter.newestFirst ? .descending : .ascending
-        let rows = try await rowFields(query).sort(\.$year, direction).sort(\.$sequence, direction).limit(filter.limit + 1).all()
+        let direction: SQLDirection = filter.newestFirst ? .descending : .ascending
+        let rows = try await query.orderBy("year", direction).orderBy("sequence", direction).limit(filter.limit + 1)
+            .all(decoding: WorkspaceItem.self, keyDecodingStrategy: .convertFromSnakeCase)
         let page = Array(rows.prefix(filter.limit))
-        return Page(appeals: page, next: rows.count > filter.limit ? page.last.map { "\($0.year)-\($0.sequence)" } : nil)
+        return Page(items: page, next: rows.count > filter.limit ? page.last.map { "\($0.year)-\($0.sequence)" } : nil)
     }
+}
+
+/// One appeal as a list shows it (workspace, curator), read without the Fluent model.
+struct WorkspaceItem: Decodable, Sendable {
+    var id: UUID
+    var number: String
+    var year: Int
+    var sequence: Int
+    var channel: IntakeChannel
+    var status: AppealStatus
+    var categoryName: String
+    var subcategoryName: String
+    var fastTrack: Bool
+    var excerpt: String
+    var locality: String?
+    var territoryId: UUID
+    var executorOrganisationId: UUID?
+    var executorId: UUID?
+    var problemAddress: String?
+    var registeredAt: Date
+    var answerDueAt: Date
+    var coordinationDueAt: Date?
+    var folder: WorkspaceFolder?
+    var delegatedByRule: Bool
+    var stage: AppealStage?
 }
