@@ -50,6 +50,18 @@ struct AppealDTO: Content {
     /// The approved answer's text (on `GET /appeals/:number` once answered).
     var answer: String?
 
+    /// The applicant's view: the organisation's internal workflow (who works it, folders, stages,
+    /// postponements) stays out.
+    func forApplicant() -> AppealDTO {
+        var view = self
+        view.executorId = nil
+        view.folder = nil
+        view.stage = nil
+        view.delegatedByRule = false
+        view.postponedUntil = nil
+        return view
+    }
+
     struct AttachmentDTO: Content {
         var id: UUID
         var fileName: String
@@ -234,7 +246,7 @@ struct AppealAPIController: RouteCollection {
             .limit(100)
             .with(\.$attachments)
             .all()
-            .map(AppealDTO.init)
+            .map { try AppealDTO($0).forApplicant() }
     }
 
     @Sendable
@@ -246,7 +258,8 @@ struct AppealAPIController: RouteCollection {
             dto.answer = try await AppealAnswer.query(on: request.db).filter(\.$appeal.$id == appeal.requireID())
                 .filter(\.$state == .approved).sort(\.$decidedAt, .descending).first()?.text
         }
-        return dto
+        let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+        return try await request.permits(.viewAppeals, in: scope) ? dto : dto.forApplicant()
     }
 
     struct ReplyBody: Content {
@@ -259,7 +272,7 @@ struct AppealAPIController: RouteCollection {
         let appeal = try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request)
         try await ProcessingService.citizenReply(try request.content.decode(ReplyBody.self).text, on: appeal, request: request)
         try await appeal.$attachments.load(on: request.db)
-        return try AppealDTO(appeal)
+        return try AppealDTO(appeal).forApplicant()
     }
 
     @Sendable

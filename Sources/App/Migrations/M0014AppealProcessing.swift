@@ -146,6 +146,7 @@ struct M0014AppealProcessing: AsyncMigration {
     }
 
     func revert(on database: any Database) async throws {
+        try await database.schema("appeal_attachments").deleteField("answer_id").update()
         for table in [
             "calendar_years", "scheduled_jobs", "folder_counts", "assignment_rules", "executor_profiles", "rating_tokens",
             "appeal_notes", "appeal_answers",

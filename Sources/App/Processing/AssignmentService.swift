@@ -87,8 +87,9 @@ enum AssignmentService {
             var person: UUID?
             if case .person(let id) = rule.target {
                 let candidates = try await candidates(of: organisation, now: request.now, on: request)
+                let sphere = try await Category.query(on: request.db).filter(\.$code == appeal.categoryCode).first()?.sphere
                 if let candidate = candidates.first(where: { $0.userID == id }),
-                    FairLoad.isEligible(candidate, sphere: nil, territoryLineage: lineage)
+                    FairLoad.isEligible(candidate, sphere: sphere, territoryLineage: lineage)
                 {
                     person = id
                 }

@@ -235,7 +235,8 @@ enum ProcessingService {
             change.organisationName = try await appeal.$executorOrganisation.id.asyncFlatMap { try await Organisation.find($0, on: request.db) }?.name
         }
         try await commit(appeal, before: before, change: change, request: request)
-        if transition == .redirect || transition == .sendBack {
+        // The receiver's auto-rules apply to a redirected appeal; one sent back waits in «Возвращены».
+        if transition == .redirect {
             _ = try? await AssignmentService.autoAssign(appealID: appeal.requireID(), request: request)
             return try await Appeal.find(appeal.requireID(), on: request.db) ?? appeal
         }
@@ -389,6 +390,12 @@ enum ProcessingService {
             if let person = change.countContactFor, let organisation = appeal.$executorOrganisation.id {
                 try await AssignmentService.countContact(person, organisation: organisation, at: now, calendar: calendar, on: db)
             }
+            if change.transition == .approve || change.transition == .curatorReturn {
+                // Links of earlier answers die: a score always belongs to the answer the citizen last got.
+                try await sql.raw(
+                    "UPDATE rating_tokens SET used_at = \(bind: now) WHERE appeal_id = \(bind: appealID) AND used_at IS NULL"
+                ).run()
+            }
             guard change.transition.notifiesCitizen, let email = appeal.email else { return }
             var links: [String] = []
             if change.transition == .approve, let answer = change.decidedAnswer {
@@ -414,16 +421,16 @@ enum FolderCounts {
         on sql: any SQLDatabase
     ) async throws {
         if old.organisation == new.organisation, old.folder == new.folder { return }
-        if let organisation = old.organisation, let folder = old.folder {
-            try await sql.raw(
-                "UPDATE folder_counts SET count = count - 1 WHERE organisation_id = \(bind: organisation) AND folder = \(bind: folder.rawValue)"
-            ).run()
-        }
-        if let organisation = new.organisation, let folder = new.folder {
+        var changes: [(organisation: UUID, folder: WorkspaceFolder, delta: Int)] = []
+        if let organisation = old.organisation, let folder = old.folder { changes.append((organisation, folder, -1)) }
+        if let organisation = new.organisation, let folder = new.folder { changes.append((organisation, folder, 1)) }
+        // Rows are always locked in one order, so two opposite moves in one organisation cannot deadlock.
+        changes.sort { ($0.organisation.uuidString, $0.folder.rawValue) < ($1.organisation.uuidString, $1.folder.rawValue) }
+        for change in changes {
             try await sql.raw(
                 """
-                INSERT INTO folder_counts (organisation_id, folder, count) VALUES (\(bind: organisation), \(bind: folder.rawValue), 1)
-                ON CONFLICT (organisation_id, folder) DO UPDATE SET count = folder_counts.count + 1
+                INSERT INTO folder_counts (organisation_id, folder, count) VALUES (\(bind: change.organisation), \(bind: change.folder.rawValue), \(bind: change.delta))
+                ON CONFLICT (organisation_id, folder) DO UPDATE SET count = folder_counts.count + \(bind: change.delta)
                 """
             ).run()
         }

@@ -27,13 +27,16 @@ struct RatingController: RouteCollection {
         let token = request.parameters.get("token") ?? ""
         guard let score = request.parameters.get("score").flatMap(Int.init), (1...5).contains(score) else { throw AppError.notFound }
         let row = try await RatingService.find(token, on: request.db)
-        let state = row.score == nil ? "confirm" : (row.comment == nil ? "rated" : "done")
+        let state = row.score == nil ? (row.usedAt == nil ? "confirm" : "expired") : (row.comment == nil ? "rated" : "done")
         return try await request.render(
             "desk/rate",
             Page(
                 layout: await Layout.make(for: request, title: "Оценка ответа"), token: token, score: row.score ?? score,
-                number: row.appeal.number, state: state, message: nil, errors: [:]))
+                number: row.appeal.number, state: state == "expired" ? "refused" : state,
+                message: state == "expired" ? Self.expired : nil, errors: [:]))
     }
+
+    static let expired = "Эта ссылка относится к прежнему ответу. Оценить новый ответ можно по ссылке из последнего письма."
 
     struct RateInput: Content {
         var score: Int?
@@ -59,6 +62,11 @@ struct RatingController: RouteCollection {
                 Page(
                     layout: layout, token: token, score: input.score ?? 0, number: nil, state: "refused",
                     message: "Ответ уже оценён: по одной ссылке принимается одна оценка.", errors: [:]),
+                status: .conflict)
+        } catch is RatingService.Expired {
+            return try await request.render(
+                "desk/rate",
+                Page(layout: layout, token: token, score: input.score ?? 0, number: nil, state: "refused", message: Self.expired, errors: [:]),
                 status: .conflict)
         } catch is LifecycleRefusal {
             return try await request.render(

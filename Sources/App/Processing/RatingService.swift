@@ -40,17 +40,33 @@ enum RatingService {
             guard used == score else { throw AppError.conflict("The answer was already rated \(used); a link records one score") }
             return .alreadyRated(score: used, number: appeal.number)
         }
+        guard row.usedAt == nil else { throw Expired() }
         try Lifecycle.check(.rate, from: appeal.status, roles: [.citizen])
         let now = request.now
         let before = ProcessingService.Snapshot(appeal)
-        try await request.db.transaction { db in
+        do {
+            try await record(row, appeal: appeal, score: score, before: before, now: now, on: request.db)
+        } catch is Raced {
+            // A double click or a second tab: the same score is simply confirmed.
+            let again = try await find(token, on: request.db)
+            guard let used = again.score else { throw Expired() }
+            guard used == score else { throw AppError.conflict("The answer was already rated \(used); a link records one score") }
+            return .alreadyRated(score: used, number: appeal.number)
+        }
+        return .recorded(score: score, number: appeal.number)
+    }
+
+    private static func record(_ row: RatingToken, appeal: Appeal, score: Int, before: ProcessingService.Snapshot, now: Date, on db: any Database)
+        async throws
+    {
+        try await db.transaction { db in
             guard let sql = db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
             // The token and the appeal are each claimed by one conditional statement: a double click or
             // two tabs record one score.
             let claimed = try await sql.raw(
                 "UPDATE rating_tokens SET used_at = \(bind: now), score = \(bind: score) WHERE id = \(bind: row.requireID()) AND used_at IS NULL RETURNING id"
             ).all()
-            guard claimed.count == 1 else { throw AppError.conflict("The answer was already rated; a link records one score") }
+            guard claimed.count == 1 else { throw Raced() }
             let moved = try await sql.raw(
                 """
                 UPDATE appeals SET status = \(bind: AppealStatus.closed.rawValue), rating = \(bind: score), rated_at = \(bind: now),
@@ -64,8 +80,11 @@ enum RatingService {
                 details: "{\"score\":\"\(score)\"}"
             ).create(on: db)
         }
-        return .recorded(score: score, number: appeal.number)
     }
+
+    /// The link belongs to an earlier answer (the appeal was answered again since).
+    struct Expired: Error {}
+    private struct Raced: Error {}
 
     /// The optional comment after the score: once, on a used token.
     static func comment(token: String, text: String?, on request: Request) async throws -> String {

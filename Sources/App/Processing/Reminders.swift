@@ -69,15 +69,14 @@ enum Reminders {
         let calendar = app.productionCalendar
         try await ScheduledJobs.ensure(job, firstRun: nextRun(after: now, calendar: calendar), on: app.db)
         guard try await ScheduledJobs.claim(job, node: node, now: now, on: app.db) else { return nil }
-        let report = try await send(app: app, now: now)
-        try await ScheduledJobs.finish(
-            job, node: node, now: now, next: nextRun(after: now, calendar: calendar),
-            result: "\(report.letters) letters, \(report.appeals) appeals", on: app.db)
+        let report = try await send(app: app, now: now, finishing: (node, nextRun(after: now, calendar: calendar)))
         app.mailWorker?.wake()
         return report
     }
 
-    static func send(app: Application, now: Date) async throws -> Report {
+    /// Queues the letters and, in the same transaction, marks the run done: a node that dies before the
+    /// commit leaves neither, one that commits leaves both, so no letter goes twice.
+    static func send(app: Application, now: Date, finishing run: (node: String, next: Date)) async throws -> Report {
         let db = app.db
         let calendar = app.productionCalendar
         let soon = calendar.due(from: now, days: 1, type: .working)
@@ -124,6 +123,8 @@ enum Reminders {
                 report.letters += 1
                 report.appeals += appeals.count
             }
+            try await ScheduledJobs.finish(
+                job, node: run.node, now: now, next: run.next, result: "\(report.letters) letters, \(report.appeals) appeals", on: db)
             return report
         }
     }

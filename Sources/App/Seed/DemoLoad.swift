@@ -20,7 +20,7 @@ struct DemoLoadCommand: AsyncCommand {
         let app = context.application
         let total = signature.appeals ?? 10_000
         guard total > 0 else { throw ValidationFailure([FieldError("appeals", .outOfRange)]) }
-        let loader = try await DemoLoader(app: app, seed: UInt64(signature.seed ?? 1))
+        let loader = try await DemoLoader(app: app, seed: UInt64(signature.seed ?? 1), reserving: total)
         let started = Date()
         var done = 0
         let batch = 300
@@ -80,7 +80,7 @@ final class DemoLoader {
         "Перевозчик не возместил стоимость утерянного багажа.",
     ]
 
-    init(app: Application, seed: UInt64) async throws {
+    init(app: Application, seed: UInt64, reserving total: Int) async throws {
         self.app = app
         random = SeededRandom(seed: seed)
         calendar = app.productionCalendar
@@ -96,14 +96,16 @@ final class DemoLoader {
             return Place(territory: id, name: territory.name, lineage: lineage)
         }
         rules = try await RoutingService.rules(on: app.db)
-        // Take the numbers for the whole load at once; live submissions continue after them.
+        // Reserve the numbers for the whole load at once; live submissions meanwhile take the ones after.
         guard let sql = app.db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
         let region = app.config.regionCode
         try await sql.raw(
             "INSERT INTO appeal_counters (region, year, last) VALUES (\(bind: region), \(bind: year), 0) ON CONFLICT (region, year) DO NOTHING"
         ).run()
-        let row = try await sql.raw("SELECT last FROM appeal_counters WHERE region = \(bind: region) AND year = \(bind: year)").first()
-        nextSequence = (try row?.decode(column: "last", as: Int.self) ?? 0) + 1
+        let row = try await sql.raw(
+            "UPDATE appeal_counters SET last = last + \(bind: total) WHERE region = \(bind: region) AND year = \(bind: year) RETURNING last"
+        ).first()
+        nextSequence = (try row?.decode(column: "last", as: Int.self) ?? total) - total + 1
     }
 
     func organisation(for subcategory: Subcategory, place: Place) -> UUID? {
@@ -200,17 +202,11 @@ final class DemoLoader {
             rows.append(values.map { value in value.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null })
         }
         let finalRows = rows
-        let lastSequence = nextSequence - 1
-        let region = app.config.regionCode
-        let year = self.year
         try await db.transaction { db in
             guard let sql = db as? any SQLDatabase else { return }
             var insert = sql.insert(into: "appeals").columns(Self.columns)
             for row in finalRows { insert = insert.values(row) }
             try await insert.run()
-            try await sql.raw(
-                "UPDATE appeal_counters SET last = \(bind: lastSequence) WHERE region = \(bind: region) AND year = \(bind: year) AND last < \(bind: lastSequence)"
-            ).run()
         }
     }
 }

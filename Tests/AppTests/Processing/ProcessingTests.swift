@@ -148,6 +148,7 @@ struct ProcessingTests {
             #expect(stored.rating == 2)
             #expect(stored.curatorAttention, "a low score goes to the curator")
 
+            // An earlier answer's link dies once the appeal is answered again (checked below after rework).
             // The curator sees it and returns it to rework; the executor has it again.
             let curator = try await API.signedIn(app, "curator@consumerdesk.test")
             let low = try await curator.send(.GET, "/api/v1/curator/appeals?list=low_rated").content.decode(CuratorController.CuratorDTO.self)
@@ -174,6 +175,21 @@ struct ProcessingTests {
             let counts = try await coordinator.send(.GET, "/api/v1/workspace").content.decode(WorkspaceDTO.self).folders
             #expect(counts.filter { $0.count > 0 }.map(\.folder) == [.returnedWithin])
             #expect(counts.map(\.count).reduce(0, +) == 1)
+
+            // Answered again; the curator returns it once more before the citizen rates: the second email's
+            // link now leads nowhere — a score always rates the answer the citizen last got.
+            appeal = try await executor.send(.GET, "/api/v1/appeals/\(appeal.number)").content.decode(AppealDTO.self)
+            appeal = try await Processing.act(executor, appeal, ["action": "submit_answer", "text": "Деньги возвращены 20.11.", "outcome": "satisfied"])
+                .content.decode(AppealDTO.self)
+            appeal = try await Processing.act(manager, appeal, ["action": "approve"]).content.decode(AppealDTO.self)
+            let second = try #require(try await OutboxMessage.query(on: app.db).filter(\.$subject == "Ответ на обращение № \(appeal.number)")
+                .sort(\.$createdAt, .descending).first())
+            let secondToken = try #require(second.bodyText.firstMatch(of: /\/rate\/([A-Za-z0-9_-]+)\/1/)?.1).description
+            #expect(secondToken != token)
+            #expect(try await Processing.act(curator, appeal, ["action": "curator_return", "comment": "Приложите платёжку"]).status == .ok)
+            let expired = try await Browser(app).get("/rate/\(secondToken)/5")
+            #expect(expired.body.string.contains("прежнему ответу"))
+            #expect(try await Browser(app).post("/rate/\(secondToken)", form: [("score", "5")]).status == .conflict)
         }
     }
 
@@ -199,7 +215,15 @@ struct ProcessingTests {
             #expect(try await Processing.act(manager, fresh, ["action": "take"]).status == .forbidden)
             // The citizen cannot act on their own appeal as staff.
             #expect(try await Processing.act(citizen, fresh, ["action": "take"]).status == .notFound)
-            #expect(try await AppealEvent.query(on: app.db).count() == 3, "submitted, accepted, assigned")
+            // Nor can an employee of another body who filed an appeal for themselves open its internal side.
+            let operatorAPI = try await API.signedIn(app, "operator@consumerdesk.test")
+            let own = try await ModerationTests().file(app, operatorAPI, text: "Сам купил неисправный чайник.")
+            #expect(try await operatorAPI.send(.GET, "/api/v1/appeals/\(own.number)").status == .ok)
+            #expect(try await operatorAPI.send(.GET, "/api/v1/appeals/\(own.number)/notes").status == .notFound)
+            let operatorPage = try Browser(app)
+            try await operatorPage.signIn("operator@consumerdesk.test")
+            #expect(try await operatorPage.get("/desk/appeals/\(own.number)").status == .notFound)
+            #expect(try await AppealEvent.query(on: app.db).filter(\.$appeal.$id == appeal.id).count() == 3, "submitted, accepted, assigned")
 
             // The HTML card shows the fresh state with a Russian message and 409.
             let browser = try Browser(app)
@@ -230,6 +254,27 @@ struct ProcessingTests {
             let workspace = try await coordinator.send(.GET, "/api/v1/workspace").content.decode(WorkspaceDTO.self)
             #expect(workspace.items.isEmpty)
             #expect(workspace.folders.map(\.count).reduce(0, +) == 0)
+
+            // The city sends it back: it waits in the department's «Возвращены из организации», even with
+            // an auto-rule there (auto-rules are for new arrivals, not for refusals).
+            let department = try await Processing.organisation(app, "ТО в г. Волжском")
+            let rule = AssignmentRuleRecord()
+            rule.$organisation.id = department
+            rule.createdAt = Date()
+            try await rule.create(on: app.db)
+            let admin = try await API.signedIn(app, "admin@consumerdesk.test")
+            response = try await Processing.act(admin, appeal, ["action": "send_back"])
+            #expect(try response.content.decode(APIErrorBody.self).fields?.map(\.field) == ["comment"])
+            response = try await Processing.act(admin, appeal, ["action": "send_back", "comment": "Не наша компетенция: торговля"])
+            #expect(response.status == .ok, "\(response.body.string)")
+            appeal = try response.content.decode(AppealDTO.self)
+            #expect(appeal.status == .coordination)
+            #expect(appeal.folder == .returnedFrom)
+            #expect(appeal.stage == .fromNonSubordinate)
+            let back = try await coordinator.send(.GET, "/api/v1/workspace?folder=returned_from").content.decode(WorkspaceDTO.self)
+            #expect(back.items.map(\.number) == [appeal.number])
+            #expect(back.folders.first { $0.folder == .returnedFrom }?.count == 1)
+            try await rule.delete(on: app.db)
 
             // Another appeal, registered twelve days ago: too late to redirect under 59-ФЗ.
             let late = try await Processing.accepted(app, citizen, text: "Другая жалоба на магазин техники.")
