@@ -79,8 +79,8 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
             app.mailWorker = worker
             app.lifecycle.use(MailWorkerLifecycle(worker: worker))
         }
-        app.lifecycle.use(HousekeepingLifecycle())
-        app.lifecycle.use(ScheduledJobsLifecycle())
+        app.lifecycle.use(PeriodicLifecycle.housekeeping)
+        app.lifecycle.use(PeriodicLifecycle.scheduledJobs)
     }
 
     try routes(app)

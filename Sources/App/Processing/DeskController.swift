@@ -357,12 +357,24 @@ struct DeskController: RouteCollection {
     }
 
     @Sendable
-    func actAPI(request: Request) async throws -> AppealDTO {
+    func actAPI(request: Request) async throws -> Response {
         let appeal = try await Self.staffAppeal(request)
         let input = try request.content.decode(ProcessingInput.self)
-        let done = try await ProcessingService.act(input, on: appeal, request: request)
-        try await done.$attachments.load(on: request.db)
-        return try AppealDTO(done)
+        do {
+            let done = try await ProcessingService.act(input, on: appeal, request: request)
+            try await done.$attachments.load(on: request.db)
+            return try await AppealDTO(done).encodeResponse(for: request)
+        } catch {
+            // Someone else moved the appeal: the 409 carries it as it is now (a fresh view).
+            let conflict = (error as? ValidationFailure)?.isConflictOnly == true || (error as? LifecycleRefusal)?.status == .conflict
+            guard conflict, let fresh = try await Appeal.query(on: request.db).filter(\.$id == appeal.requireID()).with(\.$attachments).first()
+            else { throw error }
+            let response = await AppErrorMiddleware().response(for: error, request: request)
+            var body = try response.content.decode(APIErrorBody.self)
+            body.appeal = try AppealDTO(fresh)
+            try response.content.encode(body)
+            return response
+        }
     }
 
     // MARK: Notes

@@ -1,7 +1,6 @@
 import Domain
 import Fluent
 import Foundation
-import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 
@@ -130,36 +129,15 @@ enum Reminders {
     }
 }
 
-/// Checks every minute whether a stored job is due (the reminders today).
-final class ScheduledJobsLifecycle: LifecycleHandler, Sendable {
-    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
-    private let node = UUID().uuidString
-
-    func didBootAsync(_ application: Application) async throws {
-        let node = self.node
-        let started = Task {
-            while !Task.isCancelled {
-                do {
-                    // Follow calendar edits made on other nodes.
-                    try await application.calendarStore.reload(on: application.db)
-                    if let report = try await Reminders.runIfDue(app: application, node: node, now: application.clock.now()) {
-                        application.logger.info("Reminders sent: \(report.letters) letters about \(report.appeals) appeals")
-                    }
-                } catch {
-                    application.logger.error("Scheduled job failed: \(String(reflecting: error))")
-                }
-                try? await Task.sleep(for: .seconds(60))
+extension PeriodicLifecycle {
+    /// Every minute: follow calendar edits made on other nodes, and run the stored jobs that are due.
+    static var scheduledJobs: PeriodicLifecycle {
+        let node = UUID().uuidString
+        return PeriodicLifecycle("Scheduled jobs", every: .seconds(60)) { application in
+            try await application.calendarStore.reload(on: application.db)
+            if let report = try await Reminders.runIfDue(app: application, node: node, now: application.clock.now()) {
+                application.logger.info("Reminders sent: \(report.letters) letters about \(report.appeals) appeals")
             }
         }
-        task.withLockedValue { $0 = started }
-    }
-
-    func shutdownAsync(_ application: Application) async {
-        let running = task.withLockedValue { current in
-            defer { current = nil }
-            return current
-        }
-        running?.cancel()
-        await running?.value
     }
 }

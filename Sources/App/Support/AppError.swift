@@ -62,6 +62,8 @@ struct APIErrorBody: Content {
     var reason: String
     var fields: [Field]?
     var issues: [FileIssue]?
+    /// On a 409 from an action: the appeal as it is now, so the client can show it and decide again.
+    var appeal: AppealDTO?
 }
 
 extension Request {

@@ -38,22 +38,30 @@ enum Housekeeping {
     }
 }
 
-/// Runs housekeeping every ten minutes in the serving process.
-final class HousekeepingLifecycle: LifecycleHandler, Sendable {
+/// Runs a piece of work every `interval` in the serving process until shutdown; a failed round is
+/// logged and the next one runs as usual.
+final class PeriodicLifecycle: LifecycleHandler, Sendable {
+    private let name: String
+    private let interval: Duration
+    private let body: @Sendable (Application) async throws -> Void
     private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
+    init(_ name: String, every interval: Duration, body: @escaping @Sendable (Application) async throws -> Void) {
+        self.name = name
+        self.interval = interval
+        self.body = body
+    }
+
     func didBootAsync(_ application: Application) async throws {
+        let (name, interval, body) = (self.name, self.interval, self.body)
         let started = Task {
             while !Task.isCancelled {
                 do {
-                    let report = try await Housekeeping.run(on: application.db, now: application.clock.now())
-                    if report != Housekeeping.Report() {
-                        application.logger.info("Housekeeping removed \(report)")
-                    }
+                    try await body(application)
                 } catch {
-                    application.logger.error("Housekeeping failed: \(String(reflecting: error))")
+                    application.logger.error("\(name) failed: \(String(reflecting: error))")
                 }
-                try? await Task.sleep(for: .seconds(600))
+                try? await Task.sleep(for: interval)
             }
         }
         task.withLockedValue { $0 = started }
@@ -66,5 +74,15 @@ final class HousekeepingLifecycle: LifecycleHandler, Sendable {
         }
         running?.cancel()
         await running?.value
+    }
+}
+
+extension PeriodicLifecycle {
+    /// Housekeeping every ten minutes.
+    static var housekeeping: PeriodicLifecycle {
+        PeriodicLifecycle("Housekeeping", every: .seconds(600)) { application in
+            let report = try await Housekeeping.run(on: application.db, now: application.clock.now())
+            if report != Housekeeping.Report() { application.logger.info("Housekeeping removed \(report)") }
+        }
     }
 }

@@ -205,6 +205,7 @@ struct ProcessingTests {
             let second = try await Processing.act(coordinator, appeal, ["action": "redirect", "organisationId": UUID().uuidString])
             #expect(second.status == .conflict)
             #expect(try second.content.decode(APIErrorBody.self).fields?.map(\.code) == ["staleVersion"])
+            #expect(try second.content.decode(APIErrorBody.self).appeal?.status == .inWork, "the 409 carries the fresh appeal")
             let fresh = try await coordinator.send(.GET, "/api/v1/appeals/\(appeal.number)").content.decode(AppealDTO.self)
             #expect(fresh.status == .inWork)
             // Illegal from this state: 409 with the reason; a role that may not: 403.
