@@ -68,7 +68,7 @@ struct CuratorController: RouteCollection {
             let reach = tree.ids.filter { Policy.permits(actor, .superviseQuality, in: .organisation($0), tree: tree) }
             query = query.where("executor_organisation_id", .in, Array(reach))
         }
-        let appeals = try await query.limit(201).all(decoding: WorkspaceItem.self, keyDecodingStrategy: .convertFromSnakeCase)
+        let appeals = try await query.limit(201).all(decoding: WorkspaceItem.self)
         return CuratorDTO(
             list: list.rawValue, items: try await DeskController.rows(Array(appeals.prefix(200)), now: now, on: db),
             more: appeals.count > 200)

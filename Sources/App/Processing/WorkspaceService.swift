@@ -124,7 +124,7 @@ enum WorkspaceService {
         }
         let direction: SQLDirection = filter.newestFirst ? .descending : .ascending
         let rows = try await query.orderBy("year", direction).orderBy("sequence", direction).limit(filter.limit + 1)
-            .all(decoding: WorkspaceItem.self, keyDecodingStrategy: .convertFromSnakeCase)
+            .all(decoding: WorkspaceItem.self)
         let page = Array(rows.prefix(filter.limit))
         return Page(items: page, next: rows.count > filter.limit ? page.last.map { "\($0.year)-\($0.sequence)" } : nil)
     }
@@ -153,4 +153,13 @@ struct WorkspaceItem: Decodable, Sendable {
     var folder: WorkspaceFolder?
     var delegatedByRule: Bool
     var stage: AppealStage?
+
+    /// The column names, spelled out: SQLKit's snake-case key conversion costs more per row than the rest.
+    enum CodingKeys: String, CodingKey {
+        case id, number, year, sequence, channel, status, excerpt, locality, folder, stage
+        case categoryName = "category_name", subcategoryName = "subcategory_name", fastTrack = "fast_track"
+        case territoryId = "territory_id", executorOrganisationId = "executor_organisation_id", executorId = "executor_id"
+        case problemAddress = "problem_address", registeredAt = "registered_at", answerDueAt = "answer_due_at"
+        case coordinationDueAt = "coordination_due_at", delegatedByRule = "delegated_by_rule"
+    }
 }

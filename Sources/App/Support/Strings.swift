@@ -454,7 +454,9 @@ enum Strings {
     /// Pages format many dates; a calendar value is cheap and safe to share, a DateFormatter is neither.
     private static let regionCalendar: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Volgograd")!
+        // The region's zone, as AppConfig reads it (REGION_TIME_ZONE, default Europe/Volgograd).
+        calendar.timeZone = ProcessInfo.processInfo.environment["REGION_TIME_ZONE"].flatMap(TimeZone.init(identifier:))
+            ?? TimeZone(identifier: "Europe/Volgograd")!
         return calendar
     }()
 
