@@ -7,8 +7,12 @@ enum OrganisationQueries {
     /// The parent links of every organisation. The table holds hundreds of rows at most, so reading
     /// two columns per authorised request stays well under a millisecond.
     static func tree(on db: any Database) async throws -> OrganisationTree {
-        let rows = try await Organisation.query(on: db).field(\.$id).field(\.$parent.$id).field(\.$isActive).all()
-        return OrganisationTree(
+        tree(of: try await Organisation.query(on: db).field(\.$id).field(\.$parent.$id).field(\.$isActive).all())
+    }
+
+    /// The tree of organisations already loaded (with at least id, parent and isActive).
+    static func tree(of rows: [Organisation]) -> OrganisationTree {
+        OrganisationTree(
             parents: rows.compactMap { row in row.id.map { ($0, row.$parent.id) } },
             inactive: Set(rows.filter { !$0.isActive }.compactMap(\.id)))
     }

@@ -70,10 +70,17 @@ struct DeskController: RouteCollection {
     // MARK: Workspace
 
     static func workspace(_ request: Request) async throws -> WorkspaceDTO {
+        try await workspaceWithReach(request).workspace
+    }
+
+    /// The workspace and the organisations the person may open (one query of organisations for both).
+    static func workspaceWithReach(_ request: Request) async throws
+        -> (workspace: WorkspaceDTO, reach: [(organisation: Organisation, all: Bool)])
+    {
         let actor = try await request.requireActor()
         let db = request.db
-        let tree = try await OrganisationQueries.tree(on: db)
         let organisations = try await Organisation.query(on: db).sort(\.$name).all()
+        let tree = OrganisationQueries.tree(of: organisations)
         let reach = WorkspaceService.reach(of: actor, tree: tree, organisations: organisations)
         guard !reach.isEmpty else { throw AppError.forbidden }
         let asked = (try? request.query.get(String.self, at: "organisation")).flatMap(UUID.init(uuidString:))
@@ -87,17 +94,21 @@ struct DeskController: RouteCollection {
         let now = request.now
         let page = try await WorkspaceService.list(
             organisation: organisationID, filter: filter, now: now, calendar: request.application.productionCalendar, on: db)
-        return WorkspaceDTO(
+        let shortNames = Dictionary(organisations.compactMap { o in o.id.map { ($0, o.shortName) } }, uniquingKeysWith: { a, _ in a })
+        let dto = WorkspaceDTO(
             organisationId: organisationID, organisationName: chosen.organisation.name, ownOnly: filter.executorID != nil,
             coordinates: Policy.permits(actor, .coordinate, in: .organisation(organisationID), tree: tree),
             folders: WorkspaceFolder.allCases.map {
                 .init(folder: $0, title: Strings.title($0), count: counts[$0] ?? 0, selected: $0 == filter.folder)
             },
-            items: try await rows(page.items, now: now, on: db), next: page.next)
+            items: try await rows(page.items, now: now, organisationNames: shortNames, on: db), next: page.next)
+        return (dto, reach)
     }
 
     /// The rows of a page with their names, in three queries whatever the page size.
-    static func rows(_ items: [WorkspaceItem], now: Date, on db: any Database) async throws -> [WorkspaceRow] {
+    static func rows(_ items: [WorkspaceItem], now: Date, organisationNames known: [UUID: String]? = nil, on db: any Database)
+        async throws -> [WorkspaceRow]
+    {
         guard let sql = db as? any SQLDatabase else { return [] }
         func names(_ table: String, _ column: String, _ ids: Set<UUID>) async throws -> [UUID: String] {
             guard !ids.isEmpty else { return [:] }
@@ -107,7 +118,8 @@ struct DeskController: RouteCollection {
             return result
         }
         let territoryNames = try await names("territories", "name", Set(items.map(\.territoryId)))
-        let organisationNames = try await names("organisations", "short_name", Set(items.compactMap(\.executorOrganisationId)))
+        var organisationNames = known ?? [:]
+        if known == nil { organisationNames = try await names("organisations", "short_name", Set(items.compactMap(\.executorOrganisationId))) }
         let executorNames = try await names("users", "surname || ' ' || name", Set(items.compactMap(\.executorId)))
         return items.map { item in
             let open = item.folder != .done
@@ -153,10 +165,7 @@ struct DeskController: RouteCollection {
     @Sendable
     func workspacePage(request: Request) async throws -> Response {
         _ = try request.requireUser()
-        let workspace = try await Self.workspace(request)
-        let actor = try await request.requireActor()
-        let tree = try await OrganisationQueries.tree(on: request.db)
-        let reach = WorkspaceService.reach(of: actor, tree: tree, organisations: try await Organisation.query(on: request.db).sort(\.$name).all())
+        let (workspace, reach) = try await Self.workspaceWithReach(request)
         let filter = WorkspaceService.Filter(query: request.query)
         var query: [String: String] = [:]
         for key in ["dueBefore", "overdue", "delegated", "channel", "stage", "q", "sort", "limit", "mine"] {
