@@ -46,4 +46,5 @@ public func registerCommands(_ app: Application) {
     app.asyncCommands.use(ClassifierImportCommand(), as: "classifier-import")
     app.asyncCommands.use(ClassifierExportCommand(), as: "classifier-export")
     app.asyncCommands.use(DemoLoadCommand(), as: "demo-load")
+    app.asyncCommands.use(StemCommand(), as: "stem")
 }
