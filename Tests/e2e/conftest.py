@@ -272,14 +272,16 @@ def read_mails(to_addr: str | None = None) -> list[EmailMessage]:
     return found
 
 
-def wait_for_mail(to_addr: str, subject_contains: str, timeout: float = 20) -> EmailMessage:
+def wait_for_mail(to_addr: str, subject_contains: str, timeout: float = 20, body_contains: str | None = None) -> EmailMessage:
     """Polls $MAIL_DIR/new until a message to to_addr whose subject contains subject_contains
-    (case-insensitive) arrives; returns it. Body: mail_text(msg)."""
+    (case-insensitive) — and, if given, whose text contains body_contains — arrives; returns it.
+    Body: mail_text(msg). Demo accounts get mail in every run: pass the server's address as
+    body_contains to skip letters left in the sink by an earlier run."""
     needle = subject_contains.lower()
     deadline = time.monotonic() + timeout
     while True:
         for msg in read_mails(to_addr):
-            if needle in str(msg.get("Subject", "")).lower():
+            if needle in str(msg.get("Subject", "")).lower() and (body_contains is None or body_contains in mail_text(msg)):
                 return msg
         if time.monotonic() >= deadline:
             break

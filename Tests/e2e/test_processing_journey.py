@@ -77,7 +77,7 @@ def test_moderator_coordinator_executor_manager_and_the_citizens_rating(server: 
 
     # Citizen: the email's link records the score without signing in.
     driver.delete_all_cookies()
-    body = mail_text(wait_for_mail("citizen@consumerdesk.test", f"Ответ на обращение № {number}"))
+    body = mail_text(wait_for_mail("citizen@consumerdesk.test", f"Ответ на обращение № {number}", body_contains=server))
     assert "в течение 10 дней" in body
     link = re.search(re.escape(server) + r"/rate/[A-Za-z0-9_-]+/4", body)
     assert link, f"no rating link in the answer email:\n{body}"

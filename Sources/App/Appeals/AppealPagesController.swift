@@ -108,14 +108,19 @@ struct AppealPagesController: RouteCollection {
         }
         let query = ((try? request.query.get(String.self, at: "q")) ?? "").trimmingWhitespace()
         let spec = try await ClassifierService.current(on: request.db)
-        let needle = TextSimilarity.stems(query)
+        // Stems and synonyms (SearchText): the topics matching the most query words are shown.
+        let terms = SearchText.queryTerms(query)
+        let scores = spec.categories.flatMap { category in
+            category.subcategories.map { sub in
+                (sub.code, SearchText.matched(terms, in: Set(SearchText.stems(([category.name, sub.name] + sub.keywords).joined(separator: " ")))))
+            }
+        }
+        let best = scores.map(\.1).max() ?? 0
+        let shown = Set(scores.filter { terms.isEmpty || ($0.1 == best && best > 0) }.map(\.0))
         var found = 0
         let groups = spec.categories.compactMap { category -> ChoosePage.Group? in
-            let items = category.subcategories.filter { sub in
-                guard !needle.isEmpty else { return true }
-                let haystack = TextSimilarity.stems(([category.name, sub.name] + sub.keywords).joined(separator: " "))
-                return !needle.isDisjoint(with: haystack)
-            }.map { ChoosePage.Item(code: $0.code, name: $0.name, fastTrack: $0.fastTrack) }
+            let items = category.subcategories.filter { shown.contains($0.code) }
+                .map { ChoosePage.Item(code: $0.code, name: $0.name, fastTrack: $0.fastTrack) }
             found += items.count
             return items.isEmpty ? nil : ChoosePage.Group(name: category.name, subcategories: items)
         }

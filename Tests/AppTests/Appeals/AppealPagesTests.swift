@@ -16,6 +16,10 @@ struct AppealPagesTests {
             let search = try await browser.get("/appeals/new?q=" + Browser.encode("вернуть деньги за телефон"))
             #expect(search.status == .ok)
             #expect(search.body.string.contains("trade-refund-defective"))
+            // Inflected words and «вернуть» for «возврат» find the same topic; junk answers without error.
+            let inflected = try await browser.get("/appeals/new?q=" + Browser.encode("возврата телефонов"))
+            #expect(inflected.body.string.contains("trade-refund-defective"))
+            #expect(try await browser.get("/appeals/new?q=" + Browser.encode(String(repeating: "!?", count: 5000))).status == .ok)
 
             let form = try await browser.get("/appeals/new?subcategory=trade-refund-defective")
             #expect(form.status == .ok)
