@@ -20,6 +20,7 @@ enum Migrations {
         app.migrations.add(M0012CreateAppeals())
         app.migrations.add(M0013CreateAppealAttachments())
         app.migrations.add(M0014AppealProcessing())
+        app.migrations.add(M0015CreateSearchIndex())
     }
 }
 

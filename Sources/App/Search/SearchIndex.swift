@@ -1,0 +1,122 @@
+import Domain
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// Ranked Russian full-text search over the portal's documents (issue 6): documents are indexed by
+/// their stems (`SearchText`), the title counting three times; a query finds documents with all its
+/// terms, or failing that any of them, ranked by BM25 (SQLite FTS5) or `ts_rank_cd` (PostgreSQL), with
+/// a snippet whose matching words are marked.
+enum SearchIndex {
+    struct Hit: Content, Equatable {
+        var kind: String
+        var ref: String
+        var title: String
+        var url: String
+        /// HTML: the text escaped, matching words in `<mark>`.
+        var snippet: String
+    }
+
+    static let titleWeight = 3
+
+    static func upsert(kind: String, ref: String, title: String, body: String, url: String, now: Date, on db: any Database) async throws {
+        guard db is any SQLDatabase else { return }
+        let titleTerms = SearchText.stems(title).joined(separator: " ")
+        let terms = (Array(repeating: titleTerms, count: titleWeight) + [SearchText.stems(body).joined(separator: " ")]).joined(separator: " ")
+        try await db.transaction { db in
+            let sql = db as! any SQLDatabase
+            let existing = try await sql.select().column("id").from("search_documents").where("kind", .equal, kind).where("ref", .equal, ref)
+                .first()?.decode(column: "id", as: UUID.self)
+            let id = existing ?? UUID()
+            if existing != nil {
+                try await sql.update("search_documents").set("title", to: title).set("body", to: body).set("terms", to: terms)
+                    .set("url", to: url).set("updated_at", to: now).where("id", .equal, id).run()
+            } else {
+                try await sql.insert(into: "search_documents")
+                    .columns("id", "kind", "ref", "title", "body", "terms", "url", "updated_at")
+                    .values(SQLBind(id), SQLBind(kind), SQLBind(ref), SQLBind(title), SQLBind(body), SQLBind(terms), SQLBind(url), SQLBind(now))
+                    .run()
+            }
+            if sql.dialect.name != "postgresql" {
+                try await sql.raw("DELETE FROM search_fts WHERE doc_id = \(bind: id.uuidString)").run()
+                try await sql.raw("INSERT INTO search_fts (doc_id, terms) VALUES (\(bind: id.uuidString), \(bind: terms))").run()
+            }
+        }
+    }
+
+    static func remove(kind: String, ref: String, on db: any Database) async throws {
+        try await db.transaction { db in
+            let sql = db as! any SQLDatabase
+            guard let id = try await sql.select().column("id").from("search_documents").where("kind", .equal, kind)
+                .where("ref", .equal, ref).first()?.decode(column: "id", as: UUID.self)
+            else { return }
+            if sql.dialect.name != "postgresql" {
+                try await sql.raw("DELETE FROM search_fts WHERE doc_id = \(bind: id.uuidString)").run()
+            }
+            try await sql.delete(from: "search_documents").where("id", .equal, id).run()
+        }
+    }
+
+    static func search(_ query: String, kinds: [String]? = nil, limit: Int = 20, on db: any Database) async throws -> [Hit] {
+        let terms = SearchText.queryTerms(query)
+        guard !terms.isEmpty, let sql = db as? any SQLDatabase else { return [] }
+        var ids = try await rankedIDs(terms, all: true, kinds: kinds, limit: limit, on: sql)
+        if ids.isEmpty, terms.count > 1 { ids = try await rankedIDs(terms, all: false, kinds: kinds, limit: limit, on: sql) }
+        guard !ids.isEmpty else { return [] }
+        let rows = try await sql.select().columns("id", "kind", "ref", "title", "body", "url").from("search_documents")
+            .where("id", .in, ids).all()
+        var byID: [UUID: Hit] = [:]
+        for row in rows {
+            let body = try row.decode(column: "body", as: String.self)
+            byID[try row.decode(column: "id", as: UUID.self)] = Hit(
+                kind: try row.decode(column: "kind", as: String.self), ref: try row.decode(column: "ref", as: String.self),
+                title: try row.decode(column: "title", as: String.self), url: try row.decode(column: "url", as: String.self),
+                snippet: SearchText.snippet(body, terms: terms, open: "<mark>", close: "</mark>", escape: htmlEscape))
+        }
+        return ids.compactMap { byID[$0] }
+    }
+
+    /// Document ids, best first.
+    private static func rankedIDs(_ terms: [String], all: Bool, kinds: [String]?, limit: Int, on sql: any SQLDatabase)
+        async throws -> [UUID]
+    {
+        if sql.dialect.name == "postgresql" {
+            let query = terms.joined(separator: all ? " & " : " | ")
+            var select = sql.select().column("id").from("search_documents")
+                .where(SQLRaw("to_tsvector('simple', terms) @@ to_tsquery('simple', \(bindLiteral(query, sql)))"))
+            if let kinds { select = select.where("kind", .in, kinds) }
+            select = select.orderBy(SQLRaw("ts_rank_cd(to_tsvector('simple', terms), to_tsquery('simple', \(bindLiteral(query, sql)))) DESC"))
+            return try await select.limit(limit).all().map { try $0.decode(column: "id", as: UUID.self) }
+        }
+        let match = terms.map { "\"\($0)\"" }.joined(separator: all ? " AND " : " OR ")
+        let kindFilter = kinds.map { list in
+            " AND doc_id IN (SELECT CAST(id AS TEXT) FROM search_documents WHERE kind IN (" + list.map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ",") + "))"
+        } ?? ""
+        let rows = try await sql.raw(
+            "SELECT doc_id FROM search_fts WHERE search_fts MATCH \(bind: match)\(unsafeRaw: kindFilter) ORDER BY bm25(search_fts) LIMIT \(bind: limit)"
+        ).all()
+        return try rows.compactMap { UUID(uuidString: try $0.decode(column: "doc_id", as: String.self)) }
+    }
+
+    /// Terms are letters and digits only (SearchText), so the query string is safe as a literal.
+    private static func bindLiteral(_ text: String, _ sql: any SQLDatabase) -> String {
+        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    static func htmlEscape(_ text: String) -> String {
+        var result = ""
+        result.reserveCapacity(text.count)
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}
