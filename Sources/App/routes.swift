@@ -12,10 +12,12 @@ func routes(_ app: Application) throws {
     try api.register(collection: RoutingAPIController())
     try api.register(collection: AppealAPIController())
     DeskController().bootAPI(api)
+    SearchController().bootAPI(api)
     try api.register(collection: CuratorController.API())
 
     let pages = app.grouped(SessionAuthenticator(), CSRFMiddleware(), FlashMiddleware())
     try pages.register(collection: HomeController())
+    try pages.register(collection: SearchController())
     try pages.register(collection: AuthController())
     try pages.register(collection: AdminController())
     try pages.register(collection: ClassifierAdminController())

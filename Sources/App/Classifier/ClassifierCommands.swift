@@ -21,6 +21,7 @@ struct ClassifierImportCommand: AsyncCommand {
             let spec = try format.parse(data)
             let report = try await ClassifierService.apply(
                 spec, source: "cli:\(format.rawValue)", userID: nil, on: app.db, now: app.clock.now())
+            try await SearchIndex.reindexTopics(on: app.db, now: app.clock.now())
             context.console.success(
                 "Imported: categories +\(report.categoriesCreated) ~\(report.categoriesUpdated) -\(report.categoriesRetired), "
                     + "subcategories +\(report.subcategoriesCreated) ~\(report.subcategoriesUpdated) -\(report.subcategoriesRetired)")

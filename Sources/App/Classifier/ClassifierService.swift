@@ -201,7 +201,7 @@ enum ClassifierService {
         try await request.authorize(.manageClassifier, in: .platform)
         let actor = try await request.requireActor()
         let now = request.now
-        return try await request.db.transaction { db in
+        let report = try await request.db.transaction { db in
             try await lock(db)
             if let originalCode, let version,
                 try await Subcategory.query(on: db).filter(\.$code == originalCode).first()?.version != version
@@ -236,6 +236,18 @@ enum ClassifierService {
             guard issues.isEmpty else { throw ClassifierImportFailure(issues) }
             return try await apply(spec, source: "form", userID: actor.userID, on: db, now: now)
         }
+        await reindexTopics(request)
+        return report
+    }
+
+    /// Keeps the portal's topic search in step with the classifier; a failure only delays it until
+    /// the next change or start.
+    static func reindexTopics(_ request: Request) async {
+        do {
+            try await SearchIndex.reindexTopics(on: request.db, now: request.now)
+        } catch {
+            request.logger.warning("Topics were not re-indexed for search: \(String(reflecting: error))")
+        }
     }
 
     /// Parses an uploaded file by format and applies it; parse and validation problems come back as
@@ -244,7 +256,9 @@ enum ClassifierService {
         try await request.authorize(.manageClassifier, in: .platform)
         let spec = try format.parse(data)
         let actor = try await request.requireActor()
-        return try await apply(spec, source: "import:\(format.rawValue)", userID: actor.userID, on: request.db, now: request.now)
+        let report = try await apply(spec, source: "import:\(format.rawValue)", userID: actor.userID, on: request.db, now: request.now)
+        await reindexTopics(request)
+        return report
     }
 }
 

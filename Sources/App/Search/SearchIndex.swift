@@ -120,3 +120,103 @@ enum SearchIndex {
         return result
     }
 }
+
+extension SearchIndex {
+    static let topicKind = "topic"
+
+    /// The classifier's topics are searchable from the portal: each leads to the appeal form for it.
+    /// Rebuilt in one transaction after every classifier change and at start.
+    static func reindexTopics(on db: any Database, now: Date) async throws {
+        let spec = try await ClassifierService.current(on: db)
+        let rows: [(String, String, String, String, String)] = spec.categories.flatMap { category in
+            category.subcategories.map { sub in
+                let body = ([category.name] + sub.keywords).joined(separator: ". ")
+                let terms = (Array(repeating: SearchText.stems(sub.name).joined(separator: " "), count: titleWeight)
+                    + [SearchText.stems(body).joined(separator: " ")]).joined(separator: " ")
+                return (sub.code, sub.name, body, terms, "/appeals/new?subcategory=\(sub.code)")
+            }
+        }
+        try await db.transaction { db in
+            let sql = db as! any SQLDatabase
+            if sql.dialect.name != "postgresql" {
+                try await sql.raw(
+                    "DELETE FROM search_fts WHERE doc_id IN (SELECT CAST(id AS TEXT) FROM search_documents WHERE kind = \(bind: topicKind))"
+                ).run()
+            }
+            try await sql.delete(from: "search_documents").where("kind", .equal, topicKind).run()
+            guard !rows.isEmpty else { return }
+            var insert = sql.insert(into: "search_documents").columns("id", "kind", "ref", "title", "body", "terms", "url", "updated_at")
+            var fts: [(UUID, String)] = []
+            for (code, name, body, terms, url) in rows {
+                let id = UUID()
+                fts.append((id, terms))
+                insert = insert.values(
+                    SQLBind(id), SQLBind(topicKind), SQLBind(code), SQLBind(name), SQLBind(body), SQLBind(terms), SQLBind(url), SQLBind(now))
+            }
+            try await insert.run()
+            if sql.dialect.name != "postgresql" {
+                var ftsInsert = sql.insert(into: "search_fts").columns("doc_id", "terms")
+                for (id, terms) in fts { ftsInsert = ftsInsert.values(SQLBind(id.uuidString), SQLBind(terms)) }
+                try await ftsInsert.run()
+            }
+        }
+    }
+}
+
+/// `/search?q=` for people and `GET /api/v1/search?q=&kind=` for programs.
+struct SearchController: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("search", use: page)
+    }
+
+    func bootAPI(_ api: any RoutesBuilder) {
+        api.get("search", use: { request async throws -> SearchDTO in try await Self.results(request) })
+    }
+
+    struct SearchDTO: Content {
+        var query: String
+        var items: [SearchIndex.Hit]
+    }
+
+    static func results(_ request: Request) async throws -> SearchDTO {
+        let query = String(((try? request.query.get(String.self, at: "q")) ?? "").prefix(SearchText.maxQueryLength))
+        let kinds = (try? request.query.get(String.self, at: "kind")).map { [$0] }
+        return SearchDTO(query: query, items: try await SearchIndex.search(query, kinds: kinds, limit: 30, on: request.db))
+    }
+
+    struct Page: Encodable {
+        struct Item: Encodable {
+            var title: String
+            var url: String
+            var kind: String
+            var snippet: String
+        }
+
+        var layout: Layout
+        var query: String
+        var items: [Item]
+        var searched: Bool
+    }
+
+    static func kindTitle(_ kind: String) -> String {
+        switch kind {
+        case SearchIndex.topicKind: "Тема обращения"
+        case "article": "Статья"
+        case "faq": "Вопрос и ответ"
+        case "template": "Шаблон претензии"
+        default: "Материал"
+        }
+    }
+
+    @Sendable
+    func page(request: Request) async throws -> Response {
+        let result = try await Self.results(request)
+        return try await request.render(
+            "search/results",
+            Page(
+                layout: await Layout.make(for: request, title: result.query.isEmpty ? "Поиск" : "Поиск: \(result.query)"),
+                query: result.query,
+                items: result.items.map { Page.Item(title: $0.title, url: $0.url, kind: Self.kindTitle($0.kind), snippet: $0.snippet) },
+                searched: !result.query.trimmingWhitespace().isEmpty))
+    }
+}
