@@ -20,10 +20,15 @@ enum SearchIndex {
 
     static let titleWeight = 3
 
+    /// What a document is indexed by: its title's terms `titleWeight` times, then its body's.
+    static func documentTerms(title: String, body: String) -> String {
+        let titleTerms = SearchText.stems(title).joined(separator: " ")
+        return (Array(repeating: titleTerms, count: titleWeight) + [SearchText.stems(body).joined(separator: " ")]).joined(separator: " ")
+    }
+
     static func upsert(kind: String, ref: String, title: String, body: String, url: String, now: Date, on db: any Database) async throws {
         guard db is any SQLDatabase else { return }
-        let titleTerms = SearchText.stems(title).joined(separator: " ")
-        let terms = (Array(repeating: titleTerms, count: titleWeight) + [SearchText.stems(body).joined(separator: " ")]).joined(separator: " ")
+        let terms = documentTerms(title: title, body: body)
         try await db.transaction { db in
             let sql = db as! any SQLDatabase
             let existing = try await sql.select().column("id").from("search_documents").where("kind", .equal, kind).where("ref", .equal, ref)
@@ -131,9 +136,7 @@ extension SearchIndex {
         let rows: [(String, String, String, String, String)] = spec.categories.flatMap { category in
             category.subcategories.map { sub in
                 let body = ([category.name] + sub.keywords).joined(separator: ". ")
-                let terms = (Array(repeating: SearchText.stems(sub.name).joined(separator: " "), count: titleWeight)
-                    + [SearchText.stems(body).joined(separator: " ")]).joined(separator: " ")
-                return (sub.code, sub.name, body, terms, "/appeals/new?subcategory=\(sub.code)")
+                return (sub.code, sub.name, body, documentTerms(title: sub.name, body: body), "/appeals/new?subcategory=\(sub.code)")
             }
         }
         try await db.transaction { db in
