@@ -12,12 +12,18 @@ struct DemoLoadCommand: AsyncCommand {
     struct Signature: CommandSignature {
         @Option(name: "appeals", help: "How many appeals to add (default 10000)") var appeals: Int?
         @Option(name: "seed", help: "Random seed, for the same data every time (default 1)") var seed: Int?
+        @Option(name: "documents", help: "Also add N searchable documents (for the search benchmark)") var documents: Int?
     }
 
     var help: String { "Adds N realistic appeals in every state (for benchmarks and trying the product at scale)" }
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let app = context.application
+        if let documents = signature.documents {
+            guard documents > 0 else { throw ValidationFailure([FieldError("documents", .outOfRange)]) }
+            try await DemoDocuments.load(documents, seed: UInt64(signature.seed ?? 1), app: app)
+            if signature.appeals == nil { return }
+        }
         let total = signature.appeals ?? 10_000
         guard total > 0 else { throw ValidationFailure([FieldError("appeals", .outOfRange)]) }
         let loader = try await DemoLoader(app: app, seed: UInt64(signature.seed ?? 1), reserving: total)
@@ -227,4 +233,59 @@ struct SeededRandom {
 
     mutating func next(_ bound: Int) -> Int { Int(nextRaw() % UInt64(bound)) }
     mutating func unit() -> Double { Double(nextRaw() >> 11) / Double(1 << 53) }
+}
+
+/// Synthetic portal documents for the search benchmark: sentences from consumer-law phrases, in the
+/// same table and index real articles use, inserted in batches.
+enum DemoDocuments {
+    static let subjects = ["Возврат телефона", "Ремонт холодильника", "Замена ноутбука", "Перерасчёт за отопление", "Навязанная страховка",
+                           "Отмена тура", "Задержка рейса", "Микрозайм", "Доставка мебели", "Химчистка пальто", "Платные услуги связи",
+                           "Кассовый чек в кафе", "Гарантийный срок", "Неустойка за просрочку", "Коллекторы", "Качество воды"]
+    static let phrases = [
+        "продавец обязан принять товар и провести проверку качества", "потребитель вправе потребовать возврата уплаченной суммы",
+        "срок устранения недостатков не может превышать сорока пяти дней", "за каждый день просрочки выплачивается неустойка",
+        "претензию составляют в двух экземплярах", "управляющая компания обязана выполнить перерасчёт платы",
+        "исполнитель обязан вернуть деньги за неоказанную услугу", "в чеке указываются наименование и цена товара",
+        "туроператор возвращает стоимость путёвки при отмене поездки", "кредитор не вправе навязывать дополнительные услуги",
+        "перевозчик возмещает стоимость утраченного багажа", "оператор связи не может подключать платные подписки без согласия",
+    ]
+
+    static func load(_ total: Int, seed: UInt64, app: Application) async throws {
+        var random = SeededRandom(seed: seed)
+        let started = Date()
+        var done = 0
+        while done < total {
+            let count = min(500, total - done)
+            var rows: [[any SQLExpression]] = []
+            var fts: [[any SQLExpression]] = []
+            for index in done..<(done + count) {
+                let title = "\(subjects[random.next(subjects.count)]): \(phrases[random.next(phrases.count)])"
+                let body = (0..<6).map { _ in phrases[random.next(phrases.count)] }.joined(separator: ". ") + "."
+                let id = UUID()
+                let terms = SearchIndex.documentTerms(title: title, body: body)
+                let kind = index % 3 == 0 ? "faq" : "article"
+                rows.append([
+                    SQLBind(id), SQLBind(kind), SQLBind("demo-\(index)"), SQLBind(title), SQLBind(body), SQLBind(terms),
+                    SQLBind("/kb/demo-\(index)"), SQLBind(Date()),
+                ])
+                fts.append([SQLBind(id.uuidString), SQLBind(terms)])
+            }
+            let (batch, ftsBatch) = (rows, fts)
+            try await app.db.transaction { db in
+                let sql = db as! any SQLDatabase
+                var insert = sql.insert(into: "search_documents").columns("id", "kind", "ref", "title", "body", "terms", "url", "updated_at")
+                for row in batch { insert = insert.values(row) }
+                try await insert.run()
+                if sql.dialect.name != "postgresql" {
+                    var ftsInsert = sql.insert(into: "search_fts").columns("doc_id", "terms")
+                    for row in ftsBatch { ftsInsert = ftsInsert.values(row) }
+                    try await ftsInsert.run()
+                }
+            }
+            done += count
+            DemoLoadCommand.progress(done, of: total, since: started)
+        }
+        FileHandle.standardError.write(Data("\n".utf8))
+        if let sql = app.db as? any SQLDatabase { try await sql.raw("ANALYZE").run() }
+    }
 }
