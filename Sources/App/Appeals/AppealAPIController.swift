@@ -142,7 +142,7 @@ struct AppealAPIController: RouteCollection {
     func history(request: Request) async throws -> [EventDTO] {
         let appeal = try await AppealQueries.readable(number: request.parameters.get("number") ?? "", on: request)
         // The applicant sees their side of the history; staff who may read the appeal see all of it.
-        let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+        let scope = appeal.scope
         let staff = try await request.permits(.viewAppeals, in: scope)
         return try await AppealEvent.query(on: request.db).filter(\.$appeal.$id == appeal.requireID()).sort(\.$at).all()
             .filter { staff || $0.action.visibleToCitizen }
@@ -258,7 +258,7 @@ struct AppealAPIController: RouteCollection {
             dto.answer = try await AppealAnswer.query(on: request.db).filter(\.$appeal.$id == appeal.requireID())
                 .filter(\.$state == .approved).sort(\.$decidedAt, .descending).first()?.text
         }
-        let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+        let scope = appeal.scope
         return try await request.permits(.viewAppeals, in: scope) ? dto : dto.forApplicant()
     }
 
@@ -291,7 +291,7 @@ enum AppealQueries {
             throw AppError.notFound
         }
         if appeal.userID == user.id { return appeal }
-        let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+        let scope = appeal.scope
         guard try await request.permits(.viewAppeals, in: scope) else { throw AppError.notFound }
         return appeal
     }
@@ -307,7 +307,7 @@ enum AppealQueries {
         else { throw AppError.notFound }
         // A file of an answer reaches the applicant only once the answer is approved and sent.
         if let answerID = file.answerID {
-            let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+            let scope = appeal.scope
             if try await !request.permits(.viewAppeals, in: scope) {
                 guard try await AppealAnswer.find(answerID, on: request.db)?.state == .approved else { throw AppError.notFound }
             }

@@ -96,6 +96,9 @@ final class Appeal: Model, @unchecked Sendable {
     }
 
     var applicantName: PersonName { PersonName(surname: surname, name: name, patronymic: patronymic) }
+
+    /// Where the policy rules on this appeal: its executor organisation, or the platform while it has none.
+    var scope: Scope { $executorOrganisation.id.map { .organisation($0) } ?? .platform }
 }
 
 /// One entry of an appeal's history: who, when, from → to, what changed, and why.

@@ -122,7 +122,7 @@ struct ModerationPagesController: RouteCollection {
         _ = try request.requireUser()
         guard let appeal = try await Appeal.query(on: request.db).filter(\.$number == (request.parameters.get("number") ?? "")).first()
         else { throw AppError.notFound }
-        let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+        let scope = appeal.scope
         try await request.authorize(.moderate, in: scope)
         return appeal
     }

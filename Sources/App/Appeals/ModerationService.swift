@@ -28,7 +28,7 @@ struct ModerationInput: Content {
 /// is told by mail where the decision concerns them.
 enum ModerationService {
     static func decide(_ input: ModerationInput, on appeal: Appeal, request: Request) async throws -> Appeal {
-        let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+        let scope = appeal.scope
         try await request.authorize(.moderate, in: scope)
         guard let action = input.action.flatMap(ModerationAction.init(rawValue:)) else {
             throw ValidationFailure([FieldError("action", input.action?.nonBlank == nil ? .required : .invalidValue)])

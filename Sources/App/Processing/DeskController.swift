@@ -199,7 +199,7 @@ struct DeskController: RouteCollection {
         _ = try request.requireUser()
         guard let appeal = try await Appeal.query(on: request.db).filter(\.$number == (request.parameters.get("number") ?? "")).first()
         else { throw AppError.notFound }
-        let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+        let scope = appeal.scope
         guard try await request.permits(.viewAppeals, in: scope) else { throw AppError.notFound }
         return appeal
     }
@@ -278,7 +278,7 @@ struct DeskController: RouteCollection {
         let now = request.now
         let actor = try await request.requireActor()
         let tree = try await OrganisationQueries.tree(on: db)
-        let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+        let scope = appeal.scope
         var actions: [String: Bool] = [:]
         for transition in AppealTransition.allCases where transition != .rate {
             let roles = ProcessingService.roles(of: actor, for: transition.policyAction, in: scope, tree: tree)
@@ -351,7 +351,7 @@ struct DeskController: RouteCollection {
             let done = try await ProcessingService.act(input, on: appeal, request: request)
             let title = input.action.flatMap(AppealTransition.init(rawValue:)).map(Strings.title) ?? "Действие"
             // After handing the appeal on, the person goes back to the workspace; otherwise to the card.
-            let stays = try await request.permits(.viewAppeals, in: done.$executorOrganisation.id.map { .organisation($0) } ?? .platform)
+            let stays = try await request.permits(.viewAppeals, in: done.scope)
             return request.seeOther(stays ? "/desk/appeals/\(done.number)" : "/desk", flash: "«\(title)»: сохранено.")
         } catch let failure as ValidationFailure {
             // A stale copy: show the fresh appeal, keep what the person typed.

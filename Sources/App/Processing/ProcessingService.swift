@@ -64,7 +64,7 @@ enum ProcessingService {
         guard version == appeal.lockVersion else { throw ValidationFailure([FieldError("version", .staleVersion)]) }
         let actor = try await request.requireActor()
         let tree = try await OrganisationQueries.tree(on: request.db)
-        let scope: Scope = appeal.$executorOrganisation.id.map { .organisation($0) } ?? .platform
+        let scope = appeal.scope
         let roles = roles(of: actor, for: transition.policyAction, in: scope, tree: tree)
         try Lifecycle.check(transition, from: appeal.status, roles: roles)
         if transition.needsAssignee, appeal.$executor.id != actor.userID { throw LifecycleRefusal.notAssignee }
