@@ -21,6 +21,7 @@ enum Migrations {
         app.migrations.add(M0013CreateAppealAttachments())
         app.migrations.add(M0014AppealProcessing())
         app.migrations.add(M0015CreateSearchIndex())
+        app.migrations.add(M0016CreateKnowledgeBase())
     }
 }
 

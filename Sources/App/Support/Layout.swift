@@ -13,6 +13,8 @@ struct Layout: Encodable {
         /// Shows «Рабочее место» (coordinators, executors, managers) and «Контроль» (curators).
         var works: Bool
         var supervises: Bool
+        /// Shows «Редактор» (knowledge base and FAQ).
+        var edits: Bool
     }
 
     var title: String
@@ -34,7 +36,8 @@ struct Layout: Encodable {
                 works: actor.map { a in
                     [Action.coordinate, .execute, .approveAnswers, .superviseQuality].contains { Policy.permitsAnywhere(a, $0, tree: links) }
                 } ?? false,
-                supervises: actor.map { Policy.permitsAnywhere($0, .superviseQuality, tree: links) } ?? false)
+                supervises: actor.map { Policy.permitsAnywhere($0, .superviseQuality, tree: links) } ?? false,
+                edits: actor.map { Policy.permitsAnywhere($0, .editContent, tree: links) } ?? false)
         }
         return Layout(
             title: title, csrf: request.csrfToken, user: person, flash: request.flash,

@@ -33,6 +33,10 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case superviseQuality
     /// Edit and import the production calendar: region-wide reference data.
     case manageCalendar
+    /// Write, publish and revise the knowledge base and the FAQ: region-wide content.
+    case editContent
+    /// Read the knowledge base's internal articles (law changes, court practice for specialists).
+    case readInternalContent
 }
 
 /// Where an action applies: the whole platform, or one organisation.
@@ -83,6 +87,8 @@ public enum Policy {
         .approveAnswers: [.manager: .subtree],
         .superviseQuality: [.curator: .subtree],
         .manageCalendar: [.admin: .subtree],
+        .editContent: [.editor: .subtree, .admin: .subtree],
+        .readInternalContent: Dictionary(uniqueKeysWithValues: Role.allCases.filter(\.isStaff).map { ($0, .subtree) }),
         .viewAppeals: [
             .moderator: .subtree, .coordinator: .subtree, .executor: .ownOrganisation, .manager: .subtree,
             .curator: .subtree, .admin: .subtree,
