@@ -62,7 +62,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
         // Another node starting at the same moment may be rebuilding it; search works with either copy.
         app.logger.warning("Topics were not re-indexed for search: \(String(reflecting: error))")
     }
-    try await PortalSeed.loadIfEmpty(app)
+    if config.seedPortal { try await PortalSeed.loadIfEmpty(app) }
     if config.demo {
         try await DemoData.load(on: app.db, app: app)
     } else {

@@ -21,6 +21,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: SearchController())
     try pages.register(collection: PortalController())
     try pages.register(collection: EditorController())
+    try pages.register(collection: AccessibilityController())
     try pages.register(collection: AuthController())
     try pages.register(collection: AdminController())
     try pages.register(collection: ClassifierAdminController())

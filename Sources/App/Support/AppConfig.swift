@@ -44,6 +44,9 @@ public struct AppConfig: Sendable {
     public var attachmentsDirectory: String = "data/attachments"
     /// PostgreSQL schema search path (tests run each app in its own schema).
     public var postgresSearchPath: [String]?
+    /// Load the shipped knowledge base (Resources/Portal) into an empty one on start. Always on in the
+    /// product; tests that check exact search results start without it.
+    public var seedPortal: Bool = true
 
     public init() {}
 
@@ -146,6 +149,7 @@ public struct AppConfig: Sendable {
         var config = AppConfig()
         config.database = database
         config.demo = false
+        config.seedPortal = false
         config.backgroundJobs = false
         config.publicURL = "http://127.0.0.1:8080"
         config.logLevel = .warning

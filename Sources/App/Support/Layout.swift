@@ -22,6 +22,12 @@ struct Layout: Encodable {
     var user: Person?
     var flash: String?
     var demo: Bool
+    /// The version for the visually impaired, when the person switched it on.
+    var a11y: AccessibilitySettings?
+    /// The classes on `<html>` for it.
+    var a11yClasses: String?
+    /// This page's address, percent-encoded, for returning to it after switching the version.
+    var here: String
 
     static func make(for request: Request, title: String) async -> Layout {
         var person: Person?
@@ -41,7 +47,10 @@ struct Layout: Encodable {
         }
         return Layout(
             title: title, csrf: request.csrfToken, user: person, flash: request.flash,
-            demo: request.application.config.demo)
+            demo: request.application.config.demo, a11y: AccessibilitySettings.of(request),
+            a11yClasses: AccessibilitySettings.of(request)?.classes,
+            here: (request.method == .GET ? (request.safeNext(request.url.string) ?? "/") : "/")
+                .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2F")
     }
 }
 

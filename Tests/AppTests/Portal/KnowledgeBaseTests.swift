@@ -47,7 +47,7 @@ struct KnowledgeBaseTests {
             #expect(try await visitor.get(draft.url).status == .notFound)
             let own = try await editor.get(draft.url)
             #expect(own.status == .ok && own.body.string.contains("draft-mark"))
-            #expect(try await SearchIndex.search("смартфон с браком", kinds: ["article"], on: app.db).isEmpty)
+            #expect(!(try await SearchIndex.search("смартфон с браком", kinds: ["article"], on: app.db).map(\.url).contains(draft.url)))
 
             // Published: everyone reads it, search finds it by an inflected query.
             #expect(try await editor.post("/editor/articles/\(id)", form: Self.articleForm(title, body: "Вторая версия: смартфоны и телефоны.", published: true, revision: 1)).status == .seeOther)
@@ -55,7 +55,7 @@ struct KnowledgeBaseTests {
             #expect(page.status == .ok)
             #expect(page.body.string.contains("Вторая версия"))
             let hits = try await SearchIndex.search("вернуть смартфоны", kinds: ["article"], on: app.db)
-            #expect(hits.map(\.url) == [draft.url])
+            #expect(hits.map(\.url).contains(draft.url), "\(hits.map(\.url))")
 
             // Someone saved in between: the stale form is refused, nothing changes.
             let stale = try await editor.post("/editor/articles/\(id)", form: Self.articleForm(title, body: "Чужая правка", published: true, revision: 1))
@@ -71,7 +71,7 @@ struct KnowledgeBaseTests {
             #expect(restored.revision == 3 && restored.body == "Первая версия: смартфон." && restored.status == "draft")
             #expect(try await KnowledgeBaseService.revisions(of: restored.requireID(), on: app.db).map(\.revision) == [3, 2, 1])
             #expect(try await visitor.get(draft.url).status == .notFound, "version 1 was a draft")
-            #expect(try await SearchIndex.search("смартфоны", kinds: ["article"], on: app.db).isEmpty, "and left the search")
+            #expect(!(try await SearchIndex.search("смартфоны", kinds: ["article"], on: app.db).map(\.url).contains(draft.url)), "and left the search")
         }
     }
 
@@ -92,7 +92,7 @@ struct KnowledgeBaseTests {
             let page = try await coordinator.get(article.url)
             #expect(page.status == .ok && page.body.string.contains("internal-mark"))
             #expect(try await coordinator.get("/kb/trade").body.string.contains(article.title))
-            #expect(try await SearchIndex.search("изменения правил продажи", kinds: ["article"], on: app.db).isEmpty, "the public search never shows it")
+            #expect(!(try await SearchIndex.search("изменения правил продажи", kinds: ["article"], on: app.db).map(\.url).contains(article.url)), "the public search never shows it")
             let api = try API(app)
             #expect(try await api.send(.GET, "/api/v1/kb/articles/\(article.slug)").status == .notFound)
         }

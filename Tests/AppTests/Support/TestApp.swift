@@ -40,6 +40,8 @@ func withApp(
     }
     config.workingDirectory = packageRoot
     config.demo = demo
+    // The demo is the product as people see it, content included.
+    config.seedPortal = demo
     adjust(&config)
     do {
         try await App.configure(app, config)
