@@ -22,6 +22,7 @@ enum Migrations {
         app.migrations.add(M0014AppealProcessing())
         app.migrations.add(M0015CreateSearchIndex())
         app.migrations.add(M0016CreateKnowledgeBase())
+        app.migrations.add(M0017SearchFTSKeys())
     }
 }
 

@@ -71,7 +71,7 @@ enum KnowledgeBaseService {
     @discardableResult
     static func save(
         articleID: UUID?, _ checked: CheckedArticle, author: UUID?, note: String? = nil, expectedRevision: Int? = nil,
-        now: Date, on db: any Database
+        terms: String? = nil, now: Date, on db: any Database
     ) async throws -> Article {
         try await db.transaction { db in
             let article: Article
@@ -98,7 +98,7 @@ enum KnowledgeBaseService {
             if checked.status == .published, article.publishedAt == nil { article.publishedAt = now }
             try await article.save(on: db)
             try await ArticleRevision(of: article, note: note).create(on: db)
-            try await index(article, now: now, on: db)
+            try await index(article, terms: terms, now: now, on: db)
             return article
         }
     }
@@ -118,12 +118,21 @@ enum KnowledgeBaseService {
         return try await save(articleID: articleID, checked, author: author, note: "Восстановлена версия \(number)", now: now, on: db)
     }
 
+    /// What search reads of an article: the title, and the summary, tags and text without markup.
+    static func searchBody(summary: String, tags: [String], markdown: String) -> String {
+        [summary, tags.joined(separator: ", "), Markdown.plainText(markdown)].joined(separator: "\n")
+    }
+
+    static func searchBody(answer: String, references: [String]) -> String {
+        ([Markdown.plainText(answer)] + references).joined(separator: "\n")
+    }
+
     /// Only published public articles are in the portal's search.
-    static func index(_ article: Article, now: Date, on db: any Database) async throws {
+    static func index(_ article: Article, terms: String? = nil, now: Date, on db: any Database) async throws {
         let ref = try article.requireID().uuidString
         if article.articleStatus == .published, article.articleVisibility == .public {
-            let body = ([article.summary, article.tags.joined(separator: ", "), Markdown.plainText(article.body)]).joined(separator: "\n")
-            try await SearchIndex.upsert(kind: articleKind, ref: ref, title: article.title, body: body, url: article.url, now: now, on: db)
+            let body = searchBody(summary: article.summary, tags: article.tags, markdown: article.body)
+            try await SearchIndex.upsert(kind: articleKind, ref: ref, title: article.title, body: body, url: article.url, terms: terms, now: now, on: db)
         } else {
             try await SearchIndex.remove(kind: articleKind, ref: ref, on: db)
         }
@@ -188,7 +197,9 @@ enum KnowledgeBaseService {
     }
 
     @discardableResult
-    static func saveFAQ(entryID: UUID?, _ checked: CheckedFAQ, author: UUID?, now: Date, on db: any Database) async throws -> FAQEntry {
+    static func saveFAQ(entryID: UUID?, _ checked: CheckedFAQ, author: UUID?, terms: String? = nil, now: Date, on db: any Database)
+        async throws -> FAQEntry
+    {
         try await db.transaction { db in
             let entry: FAQEntry
             if let entryID {
@@ -208,16 +219,16 @@ enum KnowledgeBaseService {
             entry.authorID = author
             entry.updatedAt = now
             try await entry.save(on: db)
-            try await index(entry, now: now, on: db)
+            try await index(entry, terms: terms, now: now, on: db)
             return entry
         }
     }
 
-    static func index(_ entry: FAQEntry, now: Date, on db: any Database) async throws {
+    static func index(_ entry: FAQEntry, terms: String? = nil, now: Date, on db: any Database) async throws {
         let ref = try entry.requireID().uuidString
         if entry.status == ArticleStatus.published.rawValue {
-            let body = ([Markdown.plainText(entry.answer)] + entry.references).joined(separator: "\n")
-            try await SearchIndex.upsert(kind: faqKind, ref: ref, title: entry.question, body: body, url: entry.url, now: now, on: db)
+            let body = searchBody(answer: entry.answer, references: entry.references)
+            try await SearchIndex.upsert(kind: faqKind, ref: ref, title: entry.question, body: body, url: entry.url, terms: terms, now: now, on: db)
         } else {
             try await SearchIndex.remove(kind: faqKind, ref: ref, on: db)
         }

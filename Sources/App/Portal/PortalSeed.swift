@@ -1,6 +1,7 @@
 import Domain
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
 import Vapor
 
 /// The knowledge base ships with content written for this project (Resources/Portal): articles and
@@ -17,16 +18,43 @@ enum PortalSeed {
         URL(fileURLWithPath: app.directory.resourcesDirectory).appendingPathComponent("Portal")
     }
 
+    /// The files read, checked and stemmed: the same for every database this process seeds (tests
+    /// start hundreds), so the work is done once.
+    struct Prepared: Sendable {
+        var articles: [(CheckedArticle, terms: String)]
+        var faq: [(CheckedFAQ, terms: String)]
+    }
+
+    private static let prepared = NIOLockedValueBox<[String: Prepared]>([:])
+
+    static func prepare(_ directory: URL) throws -> Prepared {
+        if let done = prepared.withLockedValue({ $0[directory.path] }) { return done }
+        let (articles, faq) = try read(from: directory)
+        let result = Prepared(
+            articles: articles.map { article in
+                let body = KnowledgeBaseService.searchBody(summary: article.summary, tags: article.tags, markdown: article.body)
+                return (article, SearchIndex.documentTerms(title: article.title, body: body))
+            },
+            faq: faq.map { entry in
+                (entry, SearchIndex.documentTerms(title: entry.question, body: KnowledgeBaseService.searchBody(answer: entry.answer, references: entry.references)))
+            })
+        prepared.withLockedValue { $0[directory.path] = result }
+        return result
+    }
+
     static func loadIfEmpty(_ app: Application) async throws {
         let db = app.db
         guard try await Article.query(on: db).count() == 0, try await FAQEntry.query(on: db).count() == 0 else { return }
-        let (articles, faq) = try read(from: directory(app))
+        let content = try prepare(directory(app))
+        let (articles, faq) = (content.articles, content.faq)
         let now = app.clock.now()
-        for article in articles {
-            try await KnowledgeBaseService.save(articleID: nil, article, author: nil, note: "Исходное наполнение", now: now, on: db)
-        }
-        for entry in faq {
-            try await KnowledgeBaseService.saveFAQ(entryID: nil, entry, author: nil, now: now, on: db)
+        try await db.transaction { db in
+            for (article, terms) in articles {
+                try await KnowledgeBaseService.save(articleID: nil, article, author: nil, note: "Исходное наполнение", terms: terms, now: now, on: db)
+            }
+            for (entry, terms) in faq {
+                try await KnowledgeBaseService.saveFAQ(entryID: nil, entry, author: nil, terms: terms, now: now, on: db)
+            }
         }
         app.logger.info("Knowledge base seeded: \(articles.count) articles, \(faq.count) FAQ entries")
     }

@@ -26,26 +26,34 @@ enum SearchIndex {
         return (Array(repeating: titleTerms, count: titleWeight) + [SearchText.stems(body).joined(separator: " ")]).joined(separator: " ")
     }
 
-    static func upsert(kind: String, ref: String, title: String, body: String, url: String, now: Date, on db: any Database) async throws {
+    /// `terms`, when given, must be `documentTerms(title:body:)` of the same text (computed ahead, e.g.
+    /// once for shipped content that every new database loads).
+    static func upsert(
+        kind: String, ref: String, title: String, body: String, url: String, terms precomputed: String? = nil, now: Date, on db: any Database
+    ) async throws {
         guard db is any SQLDatabase else { return }
-        let terms = documentTerms(title: title, body: body)
+        let terms = precomputed ?? documentTerms(title: title, body: body)
         try await db.transaction { db in
             let sql = db as! any SQLDatabase
-            let existing = try await sql.select().column("id").from("search_documents").where("kind", .equal, kind).where("ref", .equal, ref)
-                .first()?.decode(column: "id", as: UUID.self)
+            let existingRow = try await sql.select().columns("id", "fts_rowid").from("search_documents").where("kind", .equal, kind)
+                .where("ref", .equal, ref).first()
+            let existing = try existingRow?.decode(column: "id", as: UUID.self)
             let id = existing ?? UUID()
+            var rowid: Int64?
+            if sql.dialect.name != "postgresql" {
+                if let old = try existingRow?.decode(column: "fts_rowid", as: Int64?.self) { try await FTS.delete(old, on: sql) }
+                let next = try await FTS.nextRowID(on: sql)
+                try await FTS.insert(next, kind: kind, terms: terms, on: sql)
+                rowid = next
+            }
             if existing != nil {
                 try await sql.update("search_documents").set("title", to: title).set("body", to: body).set("terms", to: terms)
-                    .set("url", to: url).set("updated_at", to: now).where("id", .equal, id).run()
+                    .set("url", to: url).set("updated_at", to: now).set("fts_rowid", to: rowid).where("id", .equal, id).run()
             } else {
                 try await sql.insert(into: "search_documents")
-                    .columns("id", "kind", "ref", "title", "body", "terms", "url", "updated_at")
-                    .values(SQLBind(id), SQLBind(kind), SQLBind(ref), SQLBind(title), SQLBind(body), SQLBind(terms), SQLBind(url), SQLBind(now))
+                    .columns("id", "kind", "ref", "title", "body", "terms", "url", "updated_at", "fts_rowid")
+                    .values(SQLBind(id), SQLBind(kind), SQLBind(ref), SQLBind(title), SQLBind(body), SQLBind(terms), SQLBind(url), SQLBind(now), SQLBind(rowid))
                     .run()
-            }
-            if sql.dialect.name != "postgresql" {
-                try await sql.raw("DELETE FROM search_fts WHERE doc_id = \(bind: id.uuidString)").run()
-                try await sql.raw("INSERT INTO search_fts (doc_id, terms) VALUES (\(bind: id.uuidString), \(bind: terms))").run()
             }
         }
     }
@@ -53,13 +61,28 @@ enum SearchIndex {
     static func remove(kind: String, ref: String, on db: any Database) async throws {
         try await db.transaction { db in
             let sql = db as! any SQLDatabase
-            guard let id = try await sql.select().column("id").from("search_documents").where("kind", .equal, kind)
-                .where("ref", .equal, ref).first()?.decode(column: "id", as: UUID.self)
+            guard let row = try await sql.select().columns("id", "fts_rowid").from("search_documents").where("kind", .equal, kind)
+                .where("ref", .equal, ref).first()
             else { return }
-            if sql.dialect.name != "postgresql" {
-                try await sql.raw("DELETE FROM search_fts WHERE doc_id = \(bind: id.uuidString)").run()
+            if sql.dialect.name != "postgresql", let rowid = try row.decode(column: "fts_rowid", as: Int64?.self) {
+                try await FTS.delete(rowid, on: sql)
             }
-            try await sql.delete(from: "search_documents").where("id", .equal, id).run()
+            try await sql.delete(from: "search_documents").where("id", .equal, try row.decode(column: "id", as: UUID.self)).run()
+        }
+    }
+
+    /// SQLite's FTS5 table, keyed by rowid (`search_documents.fts_rowid`), newest highest.
+    enum FTS {
+        static func nextRowID(on sql: any SQLDatabase) async throws -> Int64 {
+            try await sql.raw("SELECT coalesce(max(fts_rowid), 0) + 1 AS next FROM search_documents").first()?.decode(column: "next", as: Int64.self) ?? 1
+        }
+
+        static func insert(_ rowid: Int64, kind: String, terms: String, on sql: any SQLDatabase) async throws {
+            try await sql.raw("INSERT INTO search_fts (rowid, kind, terms) VALUES (\(bind: rowid), \(bind: kind), \(bind: terms))").run()
+        }
+
+        static func delete(_ rowid: Int64, on sql: any SQLDatabase) async throws {
+            try await sql.raw("DELETE FROM search_fts WHERE rowid = \(bind: rowid)").run()
         }
     }
 
@@ -67,42 +90,62 @@ enum SearchIndex {
         let terms = SearchText.queryTerms(query)
         guard !terms.isEmpty, let sql = db as? any SQLDatabase else { return [] }
         var ids = try await rankedIDs(terms, all: true, kinds: kinds, limit: limit, on: sql)
-        if ids.isEmpty, terms.count > 1 { ids = try await rankedIDs(terms, all: false, kinds: kinds, limit: limit, on: sql) }
-        guard !ids.isEmpty else { return [] }
-        let rows = try await sql.select().columns("id", "kind", "ref", "title", "body", "url").from("search_documents")
-            .where("id", .in, ids).all()
-        var byID: [UUID: Hit] = [:]
+        if ids.keys.isEmpty, terms.count > 1 { ids = try await rankedIDs(terms, all: false, kinds: kinds, limit: limit, on: sql) }
+        guard !ids.keys.isEmpty else { return [] }
+        let rows = try await sql.select().columns("id", "fts_rowid", "kind", "ref", "title", "body", "url").from("search_documents")
+            .where(SQLIdentifier(ids.column), .in, SQLGroupExpression(ids.values)).all()
+        var byKey: [String: Hit] = [:]
         for row in rows {
             let body = try row.decode(column: "body", as: String.self)
-            byID[try row.decode(column: "id", as: UUID.self)] = Hit(
+            let key = try ids.column == "id"
+                ? row.decode(column: "id", as: UUID.self).uuidString : String(row.decode(column: "fts_rowid", as: Int64.self))
+            byKey[key] = Hit(
                 kind: try row.decode(column: "kind", as: String.self), ref: try row.decode(column: "ref", as: String.self),
                 title: try row.decode(column: "title", as: String.self), url: try row.decode(column: "url", as: String.self),
                 snippet: SearchText.snippet(body, terms: terms, open: "<mark>", close: "</mark>", escape: htmlEscape))
         }
-        return ids.compactMap { byID[$0] }
+        return ids.keys.compactMap { byKey[$0] }
     }
 
-    /// Document ids, best first.
+    /// The documents found, best first: by `id` (PostgreSQL) or by `fts_rowid` (SQLite).
+    struct Ranked {
+        var column: String
+        var keys: [String]
+        var values: [any SQLExpression]
+    }
+
     private static func rankedIDs(_ terms: [String], all: Bool, kinds: [String]?, limit: Int, on sql: any SQLDatabase)
-        async throws -> [UUID]
+        async throws -> Ranked
     {
         if sql.dialect.name == "postgresql" {
-            let query = terms.joined(separator: all ? " & " : " | ")
-            var select = sql.select().column("id").from("search_documents")
-                .where(SQLRaw("to_tsvector('simple', terms) @@ to_tsquery('simple', \(bindLiteral(query, sql)))"))
-            if let kinds { select = select.where("kind", .in, kinds) }
-            select = select.orderBy(SQLRaw("ts_rank_cd(to_tsvector('simple', terms), to_tsquery('simple', \(bindLiteral(query, sql)))) DESC"))
-            return try await select.limit(limit).all().map { try $0.decode(column: "id", as: UUID.self) }
+            let query = bindLiteral(terms.joined(separator: all ? " & " : " | "), sql)
+            let kindFilter = kinds.map { list in " AND kind IN (" + list.map { bindLiteral($0, sql) }.joined(separator: ",") + ")" } ?? ""
+            // Rank at most `candidateCap` matches (the newest): ranking recomputes each row's vector.
+            let rows = try await sql.raw("""
+                SELECT id FROM (SELECT id, terms FROM search_documents
+                  WHERE to_tsvector('simple', terms) @@ to_tsquery('simple', \(unsafeRaw: query))\(unsafeRaw: kindFilter)
+                  ORDER BY updated_at DESC LIMIT \(bind: candidateCap)) AS candidates
+                ORDER BY ts_rank_cd(to_tsvector('simple', terms), to_tsquery('simple', \(unsafeRaw: query))) DESC LIMIT \(bind: limit)
+                """).all()
+            let ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }
+            return Ranked(column: "id", keys: ids.map(\.uuidString), values: ids.map { SQLBind($0) })
         }
         let match = terms.map { "\"\($0)\"" }.joined(separator: all ? " AND " : " OR ")
-        let kindFilter = kinds.map { list in
-            " AND doc_id IN (SELECT CAST(id AS TEXT) FROM search_documents WHERE kind IN (" + list.map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ",") + "))"
-        } ?? ""
-        let rows = try await sql.raw(
-            "SELECT doc_id FROM search_fts WHERE search_fts MATCH \(bind: match)\(unsafeRaw: kindFilter) ORDER BY bm25(search_fts) LIMIT \(bind: limit)"
-        ).all()
-        return try rows.compactMap { UUID(uuidString: try $0.decode(column: "doc_id", as: String.self)) }
+        let kindFilter = kinds.map { list in " AND kind IN (" + list.map { bindLiteral($0, sql) }.joined(separator: ",") + ")" } ?? ""
+        // BM25 over every match of a common word costs milliseconds per thousand rows: only the newest
+        // `candidateCap` matches (a rowid range FTS5 walks backwards cheaply) are ranked.
+        let rows = try await sql.raw("""
+            SELECT rowid AS r FROM search_fts WHERE search_fts MATCH \(bind: match)\(unsafeRaw: kindFilter)
+              AND rowid >= coalesce((SELECT min(rowid) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH \(bind: match)\(unsafeRaw: kindFilter)
+                ORDER BY rowid DESC LIMIT \(bind: candidateCap))), 0)
+            ORDER BY bm25(search_fts) LIMIT \(bind: limit)
+            """).all()
+        let rowids = try rows.map { try $0.decode(column: "r", as: Int64.self) }
+        return Ranked(column: "fts_rowid", keys: rowids.map { String($0) }, values: rowids.map { SQLBind($0) })
     }
+
+    /// How many matches are ranked at most; beyond it, the newest documents win.
+    static let candidateCap = 1000
 
     /// Terms are letters and digits only (SearchText), so the query string is safe as a literal.
     private static func bindLiteral(_ text: String, _ sql: any SQLDatabase) -> String {
@@ -128,6 +171,7 @@ enum SearchIndex {
 
 extension SearchIndex {
     static let topicKind = "topic"
+    static let templateKind = "template"
 
     /// The classifier's topics are searchable from the portal: each leads to the appeal form for it.
     /// Rebuilt in one transaction after every classifier change and at start.
@@ -141,27 +185,28 @@ extension SearchIndex {
         }
         try await db.transaction { db in
             let sql = db as! any SQLDatabase
-            if sql.dialect.name != "postgresql" {
-                try await sql.raw(
-                    "DELETE FROM search_fts WHERE doc_id IN (SELECT CAST(id AS TEXT) FROM search_documents WHERE kind = \(bind: topicKind))"
-                ).run()
+            let sqlite = sql.dialect.name != "postgresql"
+            if sqlite {
+                let old = try await sql.select().column("fts_rowid").from("search_documents").where("kind", .equal, topicKind).all()
+                for row in old {
+                    if let rowid = try row.decode(column: "fts_rowid", as: Int64?.self) { try await FTS.delete(rowid, on: sql) }
+                }
             }
             try await sql.delete(from: "search_documents").where("kind", .equal, topicKind).run()
             guard !rows.isEmpty else { return }
-            var insert = sql.insert(into: "search_documents").columns("id", "kind", "ref", "title", "body", "terms", "url", "updated_at")
-            var fts: [(UUID, String)] = []
+            var next = sqlite ? try await FTS.nextRowID(on: sql) : 0
+            var insert = sql.insert(into: "search_documents").columns("id", "kind", "ref", "title", "body", "terms", "url", "updated_at", "fts_rowid")
+            var fts = sql.insert(into: "search_fts").columns("rowid", "kind", "terms")
             for (code, name, body, terms, url) in rows {
-                let id = UUID()
-                fts.append((id, terms))
+                let rowid: Int64? = sqlite ? next : nil
+                next += 1
                 insert = insert.values(
-                    SQLBind(id), SQLBind(topicKind), SQLBind(code), SQLBind(name), SQLBind(body), SQLBind(terms), SQLBind(url), SQLBind(now))
+                    SQLBind(UUID()), SQLBind(topicKind), SQLBind(code), SQLBind(name), SQLBind(body), SQLBind(terms), SQLBind(url), SQLBind(now),
+                    SQLBind(rowid))
+                fts = fts.values(SQLBind(rowid), SQLBind(topicKind), SQLBind(terms))
             }
             try await insert.run()
-            if sql.dialect.name != "postgresql" {
-                var ftsInsert = sql.insert(into: "search_fts").columns("doc_id", "terms")
-                for (id, terms) in fts { ftsInsert = ftsInsert.values(SQLBind(id.uuidString), SQLBind(terms)) }
-                try await ftsInsert.run()
-            }
+            if sqlite { try await fts.run() }
         }
     }
 }
@@ -176,15 +221,24 @@ struct SearchController: RouteCollection {
         api.get("search", use: { request async throws -> SearchDTO in try await Self.results(request) })
     }
 
+    /// Materials (articles, FAQ, claim templates) and, apart, the appeal topics that fit: people who
+    /// search want an answer first and a way to complain second.
     struct SearchDTO: Content {
         var query: String
         var items: [SearchIndex.Hit]
+        var topics: [SearchIndex.Hit]
     }
+
+    static let materialKinds = [KnowledgeBaseService.articleKind, KnowledgeBaseService.faqKind, SearchIndex.templateKind]
 
     static func results(_ request: Request) async throws -> SearchDTO {
         let query = String(((try? request.query.get(String.self, at: "q")) ?? "").prefix(SearchText.maxQueryLength))
-        let kinds = (try? request.query.get(String.self, at: "kind")).map { [$0] }
-        return SearchDTO(query: query, items: try await SearchIndex.search(query, kinds: kinds, limit: 30, on: request.db))
+        if let kind = try? request.query.get(String.self, at: "kind") {
+            return SearchDTO(query: query, items: try await SearchIndex.search(query, kinds: [kind], limit: 30, on: request.db), topics: [])
+        }
+        async let items = SearchIndex.search(query, kinds: materialKinds, limit: 30, on: request.db)
+        async let topics = SearchIndex.search(query, kinds: [SearchIndex.topicKind], limit: 3, on: request.db)
+        return SearchDTO(query: query, items: try await items, topics: try await topics)
     }
 
     struct Page: Encodable {
@@ -198,6 +252,7 @@ struct SearchController: RouteCollection {
         var layout: Layout
         var query: String
         var items: [Item]
+        var topics: [Item]
         var searched: Bool
     }
 
@@ -220,6 +275,7 @@ struct SearchController: RouteCollection {
                 layout: await Layout.make(for: request, title: result.query.isEmpty ? "Поиск" : "Поиск: \(result.query)"),
                 query: result.query,
                 items: result.items.map { Page.Item(title: $0.title, url: $0.url, kind: Self.kindTitle($0.kind), snippet: $0.snippet) },
+                topics: result.topics.map { Page.Item(title: $0.title, url: $0.url, kind: Self.kindTitle($0.kind), snippet: $0.snippet) },
                 searched: !result.query.trimmingWhitespace().isEmpty))
     }
 }

@@ -268,17 +268,19 @@ enum DemoDocuments {
                     SQLBind(id), SQLBind(kind), SQLBind("demo-\(index)"), SQLBind(title), SQLBind(body), SQLBind(terms),
                     SQLBind("/kb/demo-\(index)"), SQLBind(Date()),
                 ])
-                fts.append([SQLBind(id.uuidString), SQLBind(terms)])
+                fts.append([SQLBind(kind), SQLBind(terms)])
             }
             let (batch, ftsBatch) = (rows, fts)
             try await app.db.transaction { db in
                 let sql = db as! any SQLDatabase
-                var insert = sql.insert(into: "search_documents").columns("id", "kind", "ref", "title", "body", "terms", "url", "updated_at")
-                for row in batch { insert = insert.values(row) }
+                let sqlite = sql.dialect.name != "postgresql"
+                let first = sqlite ? try await SearchIndex.FTS.nextRowID(on: sql) : 0
+                var insert = sql.insert(into: "search_documents").columns("id", "kind", "ref", "title", "body", "terms", "url", "updated_at", "fts_rowid")
+                for (offset, row) in batch.enumerated() { insert = insert.values(row + [SQLBind(sqlite ? first + Int64(offset) : nil)]) }
                 try await insert.run()
-                if sql.dialect.name != "postgresql" {
-                    var ftsInsert = sql.insert(into: "search_fts").columns("doc_id", "terms")
-                    for row in ftsBatch { ftsInsert = ftsInsert.values(row) }
+                if sqlite {
+                    var ftsInsert = sql.insert(into: "search_fts").columns("rowid", "kind", "terms")
+                    for (offset, row) in ftsBatch.enumerated() { ftsInsert = ftsInsert.values([SQLBind(first + Int64(offset))] + row) }
                     try await ftsInsert.run()
                 }
             }

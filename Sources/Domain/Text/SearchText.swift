@@ -85,35 +85,55 @@ public enum SearchText {
         escape: (String) -> String = { $0 }
     ) -> String {
         let wanted = Set(terms)
-        // Split into runs of word and non-word characters, keeping everything.
+        // Split into runs of word and non-word characters, keeping everything; only as far as a snippet can
+        // reach, so a long document costs no more than a short one.
         var pieces: [(text: String, isWord: Bool)] = []
         var current = ""
         var currentIsWord = false
+        var read = 0
+        var stopped = false
         for character in text {
             let isWord = character.isLetter || character.isNumber
             if isWord != currentIsWord, !current.isEmpty {
                 pieces.append((current, currentIsWord))
                 current = ""
+                if read > scanLimit {
+                    stopped = true
+                    break
+                }
             }
             currentIsWord = isWord
             current.append(character)
+            read += 1
         }
-        if !current.isEmpty { pieces.append((current, currentIsWord)) }
-        let hits = pieces.indices.filter { pieces[$0].isWord && wanted.contains(canonical(RussianStemmer.stem(pieces[$0].text.lowercased().replacingOccurrences(of: "ё", with: "е")))) }
+        if !stopped, !current.isEmpty { pieces.append((current, currentIsWord)) }
+        // Each distinct word is stemmed once, and only until the window is known.
+        var memo: [String: Bool] = [:]
+        func isHit(_ index: Int) -> Bool {
+            let piece = pieces[index]
+            guard piece.isWord else { return false }
+            if let known = memo[piece.text] { return known }
+            let hit = wanted.contains(canonical(RussianStemmer.stem(piece.text.lowercased().replacingOccurrences(of: "ё", with: "е"))))
+            memo[piece.text] = hit
+            return hit
+        }
+        let firstHit = pieces.indices.first(where: isHit)
         // Start a few words before the first hit, stop at `length` characters.
-        var start = max(0, (hits.first ?? 0) - 8)
+        var start = max(0, (firstHit ?? 0) - 8)
         while start > 0, !pieces[start].isWord { start -= 1 }
         var result = start > 0 ? "…" : ""
         var used = 0
         var index = start
-        let hitSet = Set(hits)
         while index < pieces.count, used < length {
             let piece = pieces[index]
-            result += hitSet.contains(index) ? open + escape(piece.text) + close : escape(piece.text)
+            result += isHit(index) ? open + escape(piece.text) + close : escape(piece.text)
             used += piece.text.count
             index += 1
         }
-        if index < pieces.count { result += "…" }
+        if index < pieces.count || stopped { result += "…" }
         return result
     }
+
+    /// How far into a document (in characters) a snippet looks for the first match.
+    static let scanLimit = 4000
 }

@@ -62,7 +62,7 @@ struct PortalSearchTests {
             let api = try API(app)
             let found = try await api.send(.GET, "/api/v1/search?q=" + Browser.encode("коллекторы звонят ночью")).content
                 .decode(SearchController.SearchDTO.self)
-            #expect(found.items.first?.ref == "financial-services-collectors", "\(found.items.map(\.ref))")
+            #expect(found.topics.first?.ref == "financial-services-collectors", "\(found.topics.map(\.ref))")
             let junk = try await browser.get("/search?q=" + Browser.encode(String(repeating: "…!", count: 5000)))
             #expect(junk.status == .ok)
             #expect(junk.body.string.contains("search-empty"))
