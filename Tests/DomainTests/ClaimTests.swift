@@ -79,4 +79,113 @@ struct ClaimTests {
         }
     }
 
+    @Suite("Penalty")
+    struct Penalties {
+        @Test func reproducesTheWorkedCheck() {
+            // domain.md §4: 40 000 ₽, replacement demanded 02.02.2026, 7 days → term ends 09.02.2026;
+            // from 10.02.2026 to 19.02.2026, both counted: 10 days × 400 ₽ = 4 000 ₽.
+            let termEnd = ClaimTerms.lastDay(after: day("2026-02-02"), days: 7)
+            #expect(termEnd == day("2026-02-09"))
+            let result = Penalty.compute(
+                base: .goods, priceKopecks: 4_000_000, termEnd: termEnd, until: day("2026-02-19"))
+            #expect(result.from == day("2026-02-10"))
+            #expect(result.to == day("2026-02-19"))
+            #expect(result.days == 10)
+            #expect(result.perDayKopecks == 40_000)
+            #expect(result.totalKopecks == 400_000)
+            #expect(!result.capped)
+            #expect(result.capKopecks == nil)
+        }
+
+        @Test func prepaymentIsHalfAPercentCappedAtThePrepayment() {
+            let end = day("2026-01-31")
+            let ten = Penalty.compute(
+                base: .prepayment, priceKopecks: 1_000_000, termEnd: end, until: end.adding(days: 10))
+            #expect(ten.perDayKopecks == 5_000)
+            #expect(ten.totalKopecks == 50_000)
+            let exactlyAll = Penalty.compute(
+                base: .prepayment, priceKopecks: 1_000_000, termEnd: end, until: end.adding(days: 200))
+            #expect(exactlyAll.totalKopecks == 1_000_000)
+            #expect(!exactlyAll.capped, "200 days × 0.5 % is the prepayment itself, not more")
+            let beyond = Penalty.compute(
+                base: .prepayment, priceKopecks: 1_000_000, termEnd: end, until: end.adding(days: 250))
+            #expect(beyond.totalKopecks == 1_000_000)
+            #expect(beyond.capped)
+            #expect(beyond.capKopecks == 1_000_000)
+        }
+
+        @Test func serviceIsThreePercentCappedAtThePrice() {
+            let end = day("2026-03-10")
+            let short = Penalty.compute(base: .service, priceKopecks: 500_000, termEnd: end, until: end.adding(days: 5))
+            #expect(short.perDayKopecks == 15_000)
+            #expect(short.totalKopecks == 75_000)
+            let long = Penalty.compute(base: .service, priceKopecks: 500_000, termEnd: end, until: end.adding(days: 40))
+            #expect(long.days == 40)
+            #expect(long.totalKopecks == 500_000)
+            #expect(long.capped)
+        }
+
+        @Test func nothingIsDueBeforeTheTermEnds() {
+            let end = day("2026-02-09")
+            let onTheLastDay = Penalty.compute(base: .goods, priceKopecks: 4_000_000, termEnd: end, until: end)
+            #expect(onTheLastDay.days == 0)
+            #expect(onTheLastDay.totalKopecks == 0)
+            #expect(!onTheLastDay.isOverdue)
+            let before = Penalty.compute(
+                base: .service, priceKopecks: 4_000_000, termEnd: end, until: day("2026-02-01"))
+            #expect(before.days == 0)
+            #expect(before.totalKopecks == 0)
+        }
+
+        @Test func roundsOnceNotPerDay() {
+            // 0.5 % of 333,33 ₽ is 1,66665 ₽ a day; three days are 4,99995 ₽ → 5,00 ₽, not 3 × 1,67 ₽.
+            let end = day("2026-02-09")
+            let result = Penalty.compute(
+                base: .prepayment, priceKopecks: 33_333, termEnd: end, until: end.adding(days: 3))
+            #expect(result.perDayKopecks == 167)
+            #expect(result.totalKopecks == 500)
+        }
+    }
+
+    @Suite("Templates")
+    struct Templates {
+        @Test func theSevenCodes() {
+            #expect(
+                ClaimType.allCases.map(\.rawValue) == [
+                    "defective-refund", "defective-replacement", "defective-repair", "return-14-days", "service-defect",
+                    "distance-refund", "penalty-delay",
+                ])
+        }
+
+        @Test func requiredFieldsAreAmongTheFieldsShown() {
+            for type in ClaimType.allCases {
+                #expect(type.requiredFields.isSubset(of: Set(type.fields)), "\(type)")
+                #expect(Set(type.fields).count == type.fields.count, "\(type) lists a field twice")
+                #expect(!type.title.isEmpty && !type.summary.isEmpty && !type.termNote.isEmpty)
+                #expect(type.fields.allSatisfy { !type.label(for: $0).isEmpty })
+            }
+        }
+
+        @Test func sellersTermsFollowTheLaw() {
+            #expect(ClaimType.defectiveRefund.sellerTermDays == 10)
+            #expect(ClaimType.defectiveReplacement.sellerTermDays == 7)
+            #expect(ClaimType.defectiveRepair.sellerTermDays == 45)
+            #expect(ClaimType.return14Days.sellerTermDays == 3)
+            #expect(ClaimType.serviceDefect.sellerTermDays == 10)
+            #expect(ClaimType.distanceRefund.sellerTermDays == 10)
+            #expect(ClaimType.defectiveReplacement.termNote.contains("20 дней"))
+        }
+
+        @Test func choicesForThePenaltyAreGroupedByBase() {
+            let kinds = ClaimType.penaltyDelay.choices(for: .demandKind)
+            #expect(kinds.contains { $0.value == "replacement" && $0.group == "goods" })
+            #expect(kinds.contains { $0.value == "delivery" && $0.group == "prepayment" })
+            #expect(kinds.contains { $0.value == "service-term" && $0.group == "service" })
+            #expect(
+                ClaimType.penaltyDelay.choices(for: .penaltyBase).map(\.value) == ["goods", "prepayment", "service"])
+            #expect(ClaimType.defectiveRepair.choices(for: .remedy).map(\.value) == ["repair", "repair-costs"])
+            #expect(ClaimType.return14Days.choices(for: .remedy).isEmpty)
+        }
+    }
+
 }
