@@ -7,6 +7,59 @@ import Testing
 struct ClaimTests {
     static func day(_ text: String) -> LocalDate { LocalDate(iso: text)! }
 
+    /// A complete form for `type`: the purchase of a 40 000 ₽ smartphone on 1 March 2026, claimed on
+    /// 5 March. Tests change what they are about.
+    static func input(_ type: ClaimType, _ changes: [ClaimField: String] = [:]) -> ClaimInput {
+        var values: [ClaimField: String] = [
+            .consumerName: "Иванов Иван Иванович", .consumerAddress: "400005, г. Волгоград, ул. Мира, д. 1, кв. 2",
+            .consumerPhone: "8 (917) 123-45-67", .consumerEmail: "ivanov@mail.ru",
+            .sellerName: "ООО «Ромашка»", .sellerINN: "7707083893", .sellerOGRN: "1027700132195",
+            .sellerAddress: "400066, г. Волгоград, пр. Ленина, д. 10",
+            .item: "смартфон Vertex X1", .purchaseDate: "2026-03-01", .price: "40 000",
+            .receipt: "кассовый чек № 123 от 01.03.2026", .claimDate: "2026-03-05",
+        ]
+        switch type {
+        case .defectiveRefund, .defectiveReplacement, .defectiveRepair, .serviceDefect:
+            values[.defect] = "не включается"
+            values[.defectFoundDate] = "2026-03-04"
+        case .distanceRefund:
+            values[.handoverDate] = "2026-03-03"
+        case .penaltyDelay:
+            values[.penaltyBase] = "goods"
+            values[.demandKind] = "replacement"
+            values[.demandDate] = "2026-02-02"
+            values[.purchaseDate] = "2026-01-20"
+            values[.claimDate] = "2026-02-19"
+        case .return14Days:
+            break
+        }
+        for (field, value) in changes { values[field] = value }
+        return ClaimInput(values)
+    }
+
+    static let today = day("2026-06-30")
+
+    static func check(_ type: ClaimType, _ changes: [ClaimField: String] = [:], calendar: ProductionCalendar? = nil)
+        throws -> Claim
+    {
+        try ClaimForm.check(input(type, changes), type: type, today: today, calendar: calendar)
+    }
+
+    /// The errors of a refused form, as (field, code) pairs; empty when it passes.
+    static func errors(_ type: ClaimType, _ changes: [ClaimField: String] = [:], calendar: ProductionCalendar? = nil)
+        -> [FieldError]
+    {
+        do {
+            _ = try ClaimForm.check(input(type, changes), type: type, today: today, calendar: calendar)
+            return []
+        } catch {
+            return error.errors
+        }
+    }
+
+    // A calendar without published years: the Labour Code's holidays and weekends, enough for ГК ст. 193.
+    static let calendar = ProductionCalendar(years: [])
+
     @Suite("Identifiers")
     struct Identifiers {
         @Test func innChecksumsFromTheDomainNotes() {
@@ -185,6 +238,352 @@ struct ClaimTests {
                 ClaimType.penaltyDelay.choices(for: .penaltyBase).map(\.value) == ["goods", "prepayment", "service"])
             #expect(ClaimType.defectiveRepair.choices(for: .remedy).map(\.value) == ["repair", "repair-costs"])
             #expect(ClaimType.return14Days.choices(for: .remedy).isEmpty)
+        }
+    }
+
+    @Suite("Form checks")
+    struct FormChecks {
+        @Test func aCompleteFormPasses() throws {
+            for type in ClaimType.allCases {
+                let claim = try check(type)
+                #expect(claim.type == type)
+                #expect(claim.priceKopecks == 4_000_000)
+                #expect(claim.seller.inn == "7707083893")
+                #expect(claim.consumer.phone?.value == "+79171234567")
+            }
+        }
+
+        @Test func reportsEveryMissingFieldAtOnce() {
+            let found = Set(
+                errors(
+                    .defectiveRefund,
+                    [
+                        .consumerName: "", .consumerAddress: " ", .sellerName: "", .sellerAddress: "", .item: "",
+                        .price: "",
+                        .purchaseDate: "", .defect: "", .defectFoundDate: "",
+                    ]
+                ).map(\.field))
+            #expect(
+                found == [
+                    "consumerName", "consumerAddress", "sellerName", "sellerAddress", "item", "price", "purchaseDate",
+                    "defect", "defectFoundDate",
+                ])
+        }
+
+        @Test func refusesAFuturePurchaseDate() {
+            #expect(
+                errors(.defectiveRefund, [.purchaseDate: "2026-03-06"]).contains(
+                    FieldError("purchaseDate", .dateInFuture)))
+            #expect(errors(.defectiveRefund, [.claimDate: "2026-07-01"]) == [FieldError("claimDate", .dateInFuture)])
+        }
+
+        @Test func refusesDatesThatAreNotDates() {
+            #expect(
+                errors(.defectiveRefund, [.purchaseDate: "2026-02-30"]) == [FieldError("purchaseDate", .invalidDate)])
+            #expect(errors(.defectiveRefund, [.purchaseDate: "вчера"]) == [FieldError("purchaseDate", .invalidDate)])
+            #expect(errors(.defectiveRefund, [.purchaseDate: "01.03.2026"]).isEmpty, "typed the Russian way")
+        }
+
+        @Test func refusesBadPrices() throws {
+            for price in ["-40000", "0", "сорок тысяч", "100 000 000,01", "1e9"] {
+                #expect(errors(.defectiveRefund, [.price: price]) == [FieldError("price", .invalidAmount)], "\(price)")
+            }
+            #expect(errors(.defectiveRefund, [.price: "100 000 000"]).isEmpty)
+            #expect(try check(.defectiveRefund, [.price: "40000,50"]).priceKopecks == 4_000_050)
+        }
+
+        @Test func refusesABadINNOrOGRN() throws {
+            #expect(errors(.defectiveRefund, [.sellerINN: "7707083894"]) == [FieldError("sellerINN", .invalidINN)])
+            #expect(
+                errors(.defectiveRefund, [.sellerOGRN: "1027700132196"]) == [FieldError("sellerOGRN", .invalidOGRN)])
+            #expect(errors(.defectiveRefund, [.sellerINN: "", .sellerOGRN: ""]).isEmpty, "both are optional")
+            #expect(
+                try check(.defectiveRefund, [.sellerINN: "500100732259", .sellerOGRN: "304500116000016"]).seller.ogrn
+                    == "304500116000016")
+        }
+
+        @Test func refusesAHandoverBeforeThePurchase() {
+            #expect(
+                errors(.defectiveRefund, [.handoverDate: "2026-02-28"]) == [FieldError("handoverDate", .beforePurchase)]
+            )
+        }
+
+        @Test func oneLineFieldsLoseTheirLineBreaks() throws {
+            let claim = try check(
+                .defectiveRefund, [.item: "смартфон\r\nVertex X1", .facts: "первая строка\r\nвторая"])
+            #expect(claim.item == "смартфон Vertex X1")
+            #expect(claim.facts == "первая строка\nвторая")
+            #expect(claim.document.facts.suffix(2) == ["первая строка", "вторая"])
+        }
+
+        @Test func refusesBadContactsAndFlags() {
+            #expect(errors(.defectiveRefund, [.consumerPhone: "12345"]) == [FieldError("consumerPhone", .invalidPhone)])
+            #expect(
+                errors(.defectiveRefund, [.consumerEmail: "ivanov@"]) == [FieldError("consumerEmail", .invalidEmail)])
+            #expect(
+                errors(.defectiveRefund, [.significantDefect: "maybe"]) == [
+                    FieldError("significantDefect", .invalidValue)
+                ])
+            #expect(
+                errors(.defectiveRefund, [.consumerName: "Иванов 123"]) == [FieldError("consumerName", .invalidName)])
+        }
+
+        @Test func returnWithin14DaysNotCountingThePurchaseDay() throws {
+            // Bought on 1 March: day 14 is 15 March, still in time; on 16 March the window has closed.
+            let lastDay = try check(.return14Days, [.claimDate: "2026-03-15"])
+            #expect(lastDay.windowLastDay == day("2026-03-15"))
+            #expect(errors(.return14Days, [.claimDate: "2026-03-16"]) == [FieldError("purchaseDate", .termExpired)])
+            let explanation = ClaimForm.explanations(
+                input(.return14Days, [.claimDate: "2026-03-16"]), type: .return14Days, today: today)
+            #expect(
+                explanation["purchaseDate"]
+                    == "Срок для возврата товара надлежащего качества — 14 дней, не считая дня покупки; он истёк 15.03.2026."
+            )
+        }
+
+        @Test func aWindowEndingOnADayOffMovesWithTheCalendar() {
+            // 15 March 2026 is a Sunday: with the calendar (ГК ст. 193) the last day is Monday 16 March.
+            #expect(errors(.return14Days, [.claimDate: "2026-03-16"], calendar: calendar).isEmpty)
+            #expect(
+                errors(.return14Days, [.claimDate: "2026-03-17"], calendar: calendar) == [
+                    FieldError("purchaseDate", .termExpired)
+                ])
+        }
+
+        @Test func distanceSellingSevenDaysWithTheNoticeThreeMonthsWithout() throws {
+            let notice: [ClaimField: String] = [.handoverDate: "2026-03-01", .returnNoticeGiven: "on"]
+            #expect(errors(.distanceRefund, notice.merging([.claimDate: "2026-03-08"]) { $1 }).isEmpty)
+            #expect(
+                errors(.distanceRefund, notice.merging([.claimDate: "2026-03-09"]) { $1 })
+                    == [FieldError("handoverDate", .termExpired)])
+            let none: [ClaimField: String] = [.handoverDate: "2026-03-01", .returnNoticeGiven: ""]
+            #expect(
+                try check(.distanceRefund, none.merging([.claimDate: "2026-06-01"]) { $1 }).windowLastDay
+                    == day("2026-06-01"))
+            #expect(
+                errors(.distanceRefund, none.merging([.claimDate: "2026-06-02"]) { $1 })
+                    == [FieldError("handoverDate", .termExpired)])
+            #expect(errors(.distanceRefund, [.handoverDate: ""]).isEmpty, "before handover, at any time")
+        }
+
+        @Test func technicallyComplexGoodsAfter15DaysNeedASignificantDefect() throws {
+            let complex: [ClaimField: String] = [
+                .technicallyComplex: "on", .handoverDate: "2026-03-01", .defectFoundDate: "2026-03-10",
+            ]
+            // Handed over on 1 March: day 15 is 16 March.
+            #expect(errors(.defectiveRefund, complex.merging([.claimDate: "2026-03-16"]) { $1 }).isEmpty)
+            #expect(
+                errors(.defectiveReplacement, complex.merging([.claimDate: "2026-03-17"]) { $1 })
+                    == [FieldError("significantDefect", .needsSignificantDefect)])
+            let explanation = ClaimForm.explanations(
+                input(.defectiveRefund, complex.merging([.claimDate: "2026-03-17"]) { $1 }), type: .defectiveRefund,
+                today: today)
+            #expect(explanation["significantDefect"]?.contains("16.03.2026") == true)
+            #expect(
+                errors(
+                    .defectiveRefund, complex.merging([.claimDate: "2026-03-17", .significantDefect: "true"]) { $1 }
+                ).isEmpty)
+            #expect(
+                errors(.defectiveRefund, complex.merging([.claimDate: "2026-03-20", .demandDate: "2026-03-12"]) { $1 })
+                    .isEmpty,
+                "demanded within the 15 days")
+            #expect(
+                errors(.defectiveRepair, complex.merging([.claimDate: "2026-04-20"]) { $1 }).isEmpty,
+                "a repair is always open")
+        }
+
+        @Test func defectsCountWithinTheWarrantyOrTwoYears() {
+            let old: [ClaimField: String] = [.purchaseDate: "2024-01-10", .claimDate: "2026-03-05"]
+            #expect(errors(.defectiveRepair, old.merging([.defectFoundDate: "2026-01-10"]) { $1 }).isEmpty)
+            #expect(
+                errors(.defectiveRepair, old.merging([.defectFoundDate: "2026-01-11"]) { $1 })
+                    == [FieldError("defectFoundDate", .termExpired)])
+            #expect(
+                errors(.defectiveRepair, old.merging([.defectFoundDate: "2025-01-11", .warrantyMonths: "12"]) { $1 })
+                    == [FieldError("defectFoundDate", .termExpired)])
+            #expect(
+                errors(.defectiveRepair, old.merging([.defectFoundDate: "2026-03-01", .warrantyMonths: "36"]) { $1 })
+                    .isEmpty)
+            #expect(
+                errors(.defectiveRepair, [.defectFoundDate: "2026-02-27"]) == [
+                    FieldError("defectFoundDate", .beforePurchase)
+                ])
+        }
+
+        @Test func repairTermsAndCosts() throws {
+            #expect(errors(.defectiveRepair, [.agreedTerm: "60"]) == [FieldError("agreedTerm", .repairTermTooLong)])
+            #expect(errors(.defectiveRepair, [.agreedTerm: "две недели"]) == [FieldError("agreedTerm", .invalidValue)])
+            #expect(errors(.defectiveRepair, [.remedy: "repair-costs"]) == [FieldError("repairCost", .required)])
+            #expect(errors(.defectiveRepair, [.remedy: "refund"]) == [FieldError("remedy", .invalidValue)])
+            let costs = try check(.defectiveRepair, [.remedy: "repair-costs", .repairCost: "3 500"])
+            #expect(costs.repairCostKopecks == 350_000)
+            #expect(costs.sellerTermDays == 10)
+            #expect(try check(.defectiveRepair, [.agreedTerm: "30"]).sellerTermDays == 30)
+            #expect(try check(.defectiveRepair).sellerTermDays == nil, "without an agreed term: without delay")
+        }
+
+        @Test func refusingAServiceNeedsASignificantDefect() {
+            #expect(
+                errors(.serviceDefect, [.remedy: "refund"]) == [
+                    FieldError("significantDefect", .needsSignificantDefect)
+                ])
+            #expect(errors(.serviceDefect, [.remedy: "refund", .significantDefect: "on"]).isEmpty)
+        }
+
+        @Test func thePenaltyOfTheWorkedCheckThroughTheForm() throws {
+            let claim = try check(.penaltyDelay)
+            #expect(claim.termEnd == day("2026-02-09"))
+            #expect(claim.penalty?.from == day("2026-02-10"))
+            #expect(claim.penalty?.days == 10)
+            #expect(claim.penalty?.totalKopecks == 400_000)
+            #expect(claim.notes.contains("Неустойка на 19.02.2026 — 4\u{00A0}000,00\u{00A0}₽."))
+        }
+
+        @Test func aPenaltyClaimNeedsAnOverdueTerm() {
+            #expect(errors(.penaltyDelay, [.claimDate: "2026-02-09"]) == [FieldError("demandDate", .notYetOverdue)])
+            let explanation = ClaimForm.explanations(
+                input(.penaltyDelay, [.claimDate: "2026-02-09"]), type: .penaltyDelay, today: today)
+            #expect(explanation["demandDate"]?.contains("10.02.2026") == true)
+            #expect(errors(.penaltyDelay, [.demandDate: ""]) == [FieldError("demandDate", .required)])
+            #expect(errors(.penaltyDelay, [.demandKind: "delivery"]) == [FieldError("demandKind", .invalidValue)])
+            #expect(errors(.penaltyDelay, [.demandKind: "repair"]) == [FieldError("agreedTerm", .required)])
+        }
+
+        @Test func prepaymentAndServicePenaltiesRunFromTheContractTerm() throws {
+            // Prepaid 50 000 ₽ on 20 January for delivery within 10 days: due by 30 January; 31 Jan–19 Feb is 20 days.
+            let prepaid = try check(
+                .penaltyDelay,
+                [
+                    .penaltyBase: "prepayment", .demandKind: "delivery", .agreedTerm: "10", .demandDate: "",
+                    .price: "50000",
+                ])
+            #expect(prepaid.termEnd == day("2026-01-30"))
+            #expect(prepaid.penalty?.days == 20)
+            #expect(prepaid.penalty?.totalKopecks == 500_000, "0.5 % × 50 000 ₽ × 20 days = 5 000 ₽")
+            // A 10 000 ₽ service due in 5 days, 25 January: 25 days late × 3 % = 75 % of the price.
+            let service = try check(
+                .penaltyDelay,
+                [
+                    .penaltyBase: "service", .demandKind: "service-term", .agreedTerm: "5", .price: "10000",
+                ])
+            #expect(service.penalty?.totalKopecks == 750_000)
+            let capped = try check(
+                .penaltyDelay,
+                [
+                    .penaltyBase: "service", .demandKind: "service-term", .agreedTerm: "5", .price: "10000",
+                    .claimDate: "2026-03-31",
+                ])
+            #expect(capped.penalty?.totalKopecks == 1_000_000)
+            #expect(capped.penalty?.capped == true)
+        }
+
+        @Test func aRepeatedDemandCarriesItsPenalty() throws {
+            // Refund demanded on 2 March, 10 days → 12 March; claimed again on 20 March: 8 days × 400 ₽.
+            let claim = try check(
+                .defectiveRefund, [.defectFoundDate: "2026-03-02", .demandDate: "2026-03-02", .claimDate: "2026-03-20"])
+            #expect(claim.penalty?.totalKopecks == 320_000)
+            let running = try check(.defectiveRefund, [.defectFoundDate: "2026-03-02", .demandDate: "2026-03-02"])
+            #expect(running.penalty == nil)
+            #expect(running.termEnd == day("2026-03-12"))
+        }
+    }
+
+    @Suite("Documents")
+    struct Documents {
+        /// The articles each template must cite.
+        static let articles: [ClaimType: [String]] = [
+            .defectiveRefund: ["ст. 18", "ст. 22"], .defectiveReplacement: ["ст. 18", "ст. 21"],
+            .defectiveRepair: ["ст. 18", "ст. 20"], .return14Days: ["ст. 25"], .serviceDefect: ["ст. 29", "ст. 31"],
+            .distanceRefund: ["ст. 26.1"], .penaltyDelay: ["ст. 23"],
+        ]
+
+        @Test(arguments: ClaimType.allCases)
+        func everyTemplateCitesItsArticles(type: ClaimType) throws {
+            let document = try check(type).document
+            let text = document.plainText
+            for article in Self.articles[type]! {
+                #expect(document.citations.contains { $0.article.hasSuffix(article) }, "\(type): \(article)")
+                #expect(text.contains(article + " Закона РФ от 07.02.1992 № 2300-1 «О защите прав потребителей»"))
+            }
+            #expect(text.contains("ООО «Ромашка»"))
+            #expect(text.contains("ИНН 7707083893, ОГРН 1027700132195"))
+            #expect(text.contains("ПРЕТЕНЗИЯ"))
+            #expect(text.contains("ТРЕБУЮ:\n1. "))
+            #expect(text.contains("п. 6 ст. 13"))
+            #expect(text.contains("ст. 15"))
+            #expect(text.contains("ст. 17"))
+            #expect(text.contains("____________ / Иванов И. И."))
+            #expect(text.contains("Телефон: +7 917 123-45-67"))
+            #expect(!document.demands.isEmpty && !document.facts.isEmpty && !document.subtitle.isEmpty)
+        }
+
+        @Test func aRefundDocumentSaysWhatWasBoughtAndWhatIsDemanded() throws {
+            let document = try check(.defectiveRefund).document
+            #expect(document.addressee.first == "Кому: ООО «Ромашка»")
+            #expect(document.sender.first == "От: Иванов Иван Иванович")
+            #expect(
+                document.facts[0]
+                    == "01.03.2026 у продавца приобретён товар: смартфон Vertex X1, стоимостью 40\u{00A0}000,00\u{00A0}₽."
+            )
+            #expect(document.facts.contains("Оплата подтверждается документом: кассовый чек № 123 от 01.03.2026."))
+            #expect(
+                document.facts.contains { $0.hasPrefix("04.03.2026 в товаре обнаружен недостаток: не включается.") })
+            #expect(
+                document.numberedDemands[0]
+                    == "1. Принять отказ от исполнения договора купли-продажи и вернуть уплаченную за товар сумму 40\u{00A0}000,00\u{00A0}₽ в течение 10 дней со дня предъявления настоящей претензии (ст. 22 Закона)."
+            )
+            #expect(document.warning[0].contains("1 % цены товара"))
+            #expect(
+                document.numberedAttachments == ["1. Копия документа об оплате (кассовый чек № 123 от 01.03.2026)."])
+            #expect(document.date == day("2026-03-05"))
+            #expect(document.plainText.contains("05.03.2026\n____________ / Иванов И. И."))
+        }
+
+        @Test func thePenaltyDocumentStatesTheWorkedCheck() throws {
+            let document = try check(.penaltyDelay).document
+            let text = document.plainText
+            #expect(text.contains("02.02.2026 продавцу предъявлено требование о замене товара."))
+            #expect(text.contains("истёк 09.02.2026"))
+            #expect(document.demands[0] == "Незамедлительно удовлетворить требование о замене товара от 02.02.2026.")
+            #expect(
+                document.demands[1]
+                    == "Выплатить в течение 10 дней со дня предъявления настоящей претензии неустойку за период с 10.02.2026 по 19.02.2026 (10 дней) в размере 4\u{00A0}000,00\u{00A0}₽ из расчёта 1 % цены товара (400,00\u{00A0}₽) за каждый день просрочки (п. 1 ст. 23 Закона)."
+            )
+            #expect(document.demands[2].contains("начиная с 20.02.2026 по день фактического удовлетворения требования"))
+        }
+
+        @Test func aCappedPenaltyStopsAccruing() throws {
+            let document = try check(
+                .penaltyDelay,
+                [
+                    .penaltyBase: "service", .demandKind: "service-term", .agreedTerm: "5", .price: "10000",
+                    .claimDate: "2026-03-31",
+                ]
+            ).document
+            #expect(document.demands.count == 2)
+            #expect(document.demands[1].contains("в размере 10\u{00A0}000,00\u{00A0}₽"))
+            #expect(document.demands[1].contains("за каждый день просрочки, но не более цены работы (услуги)"))
+            #expect(document.citations.map(\.article) == ["п. 1 ст. 28", "п. 5 ст. 28"])
+        }
+
+        @Test func bankDetailsOnlyWhereMoneyIsDemanded() throws {
+            let details: [ClaimField: String] = [.bankDetails: "р/с 40817810000000000001, ПАО Сбербанк"]
+            #expect(try check(.defectiveRefund, details).document.payment?.contains("40817810000000000001") == true)
+            #expect(try check(.defectiveRepair, details).document.payment == nil, "a free repair pays nothing")
+            #expect(try check(.penaltyDelay, details).document.payment != nil, "the penalty is money")
+        }
+
+        @Test func aReturnNotesTheGovernmentsListOfNonReturnableGoods() throws {
+            #expect(try check(.return14Days).notes.contains { $0.contains("№ 2463") })
+        }
+
+        @Test func russianPluralsOfDays() {
+            #expect(ClaimTexts.daysWord(1) == "день")
+            #expect(ClaimTexts.daysWord(3) == "дня")
+            #expect(ClaimTexts.daysWord(10) == "дней")
+            #expect(ClaimTexts.daysWord(11) == "дней")
+            #expect(ClaimTexts.daysWord(21) == "день")
+            #expect(ClaimTexts.daysWord(45) == "дней")
         }
     }
 
