@@ -3,6 +3,10 @@ import Testing
 
 @testable import Domain
 
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
 @Suite("Consumer claims")
 struct ClaimTests {
     static func day(_ text: String) -> LocalDate { LocalDate(iso: text)! }
@@ -587,4 +591,81 @@ struct ClaimTests {
         }
     }
 
+    @Suite("DOCX")
+    struct Docx {
+        static func part(_ files: [(path: String, data: Data)], _ path: String) -> String? {
+            files.first { $0.path == path }.map { String(decoding: $0.data, as: UTF8.self) }
+        }
+
+        static func isWellFormed(_ xml: String) -> Bool {
+            let parser = XMLParser(data: Data(xml.utf8))
+            parser.shouldProcessNamespaces = true
+            return parser.parse()
+        }
+
+        @Test func producesTheMinimalPackage() throws {
+            let files = DocxPackage.files(for: try check(.defectiveRefund).document)
+            #expect(
+                files.map(\.path) == [
+                    "[Content_Types].xml", "_rels/.rels", "word/document.xml", "word/styles.xml",
+                    "word/_rels/document.xml.rels", "docProps/core.xml",
+                ])
+            for file in files {
+                #expect(Self.isWellFormed(String(decoding: file.data, as: UTF8.self)), "\(file.path)")
+            }
+            let core = try #require(Self.part(files, "docProps/core.xml"))
+            #expect(core.contains("<dc:creator>ConsumerDesk</dc:creator>"))
+            #expect(
+                core.contains(#"<dcterms:created xsi:type="dcterms:W3CDTF">2026-03-05T00:00:00Z</dcterms:created>"#))
+            let styles = try #require(Self.part(files, "word/styles.xml"))
+            #expect(styles.contains(#"w:ascii="Times New Roman""#))
+            #expect(styles.contains(#"w:styleId="Title""#))
+            #expect(Self.part(files, "word/_rels/document.xml.rels")?.contains("styles.xml") == true)
+        }
+
+        @Test func theDocumentCarriesTheSellerTheAmountAndTheArticles() throws {
+            let document = try check(.defectiveRefund).document
+            let xml = try #require(Self.part(DocxPackage.files(for: document), "word/document.xml"))
+            #expect(Self.isWellFormed(xml))
+            #expect(xml.contains("ООО «Ромашка»"))
+            #expect(xml.contains("40\u{00A0}000,00\u{00A0}₽"))
+            #expect(xml.contains("ст. 18 Закона РФ от 07.02.1992 № 2300-1"))
+            #expect(xml.contains("ст. 22 Закона РФ"))
+            #expect(xml.contains(#"<w:jc w:val="right"/>"#), "the addressee block")
+            #expect(xml.contains(#"<w:pStyle w:val="Title"/>"#))
+            #expect(xml.contains(#"<w:jc w:val="both"/>"#), "justified paragraphs")
+            #expect(xml.contains("1. Принять отказ"))
+        }
+
+        @Test func escapesMarkupAndDropsControlCharacters() throws {
+            let hostile = "<script>alert(\"x\") & 'y'</script>\u{0001}\u{0008}\u{FFFF} ок"
+            let document = try check(
+                .defectiveRefund, [.item: hostile, .sellerName: "ООО \"Б&К\" <Ltd>", .facts: "строка 1\nстрока\t2"]
+            ).document
+            let files = DocxPackage.files(for: document)
+            for file in files {
+                #expect(Self.isWellFormed(String(decoding: file.data, as: UTF8.self)), "\(file.path)")
+            }
+            let xml = try #require(Self.part(files, "word/document.xml"))
+            #expect(!xml.contains("<script>"))
+            #expect(xml.contains("&lt;script&gt;alert(&quot;x&quot;) &amp; &apos;y&apos;&lt;/script&gt;"))
+            #expect(xml.contains("ООО &quot;Б&amp;К&quot; &lt;Ltd&gt;"))
+            #expect(!xml.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+            #expect(!xml.contains("\u{FFFF}"))
+            #expect(xml.contains("строка 1"))
+            #expect(xml.contains("строка</w:t><w:tab/><w:t xml:space=\"preserve\">2"))
+            // The claim's own title goes through the same escaping into the core properties.
+            let hostileNames = DocxPackage.coreProperties(title: "a<b & \"c\"", created: "2026-03-05T00:00:00Z")
+            #expect(Self.isWellFormed(hostileNames))
+            #expect(XMLText.escape("<&>\"'") == "&lt;&amp;&gt;&quot;&apos;")
+        }
+
+        @Test func lineBreaksAndTabsBecomeWordMarkup() {
+            #expect(
+                DocxPackage.runs("a\nb\tc")
+                    == #"<w:r><w:t xml:space="preserve">a</w:t><w:br/><w:t xml:space="preserve">b</w:t><w:tab/><w:t xml:space="preserve">c</w:t></w:r>"#
+            )
+            #expect(DocxPackage.runs("") == "")
+        }
+    }
 }
