@@ -39,6 +39,14 @@ enum Strings {
         case .beyondDeadline: "Дата позже срока ответа: откладывать можно только в пределах срока рассмотрения."
         case .outOfRange: "Значение вне допустимых пределов (продление — от 1 до 30 дней)."
         case .nobodyAvailable: "Нет свободного исполнителя: все отсутствуют или загружены до предела. Назначьте вручную."
+        case .invalidDate: "Укажите дату полностью: день, месяц и год."
+        case .invalidAmount: "Укажите сумму в рублях больше нуля и не больше 100 000 000, например 40 000 или 40 000,50."
+        case .invalidOGRN: "ОГРН состоит из 13 цифр, ОГРНИП — из 15; проверьте номер, контрольная цифра не сходится."
+        case .beforePurchase: "Эта дата не может быть раньше даты покупки или заключения договора."
+        case .termExpired: "Срок, который закон даёт для этого требования, истёк."
+        case .needsSignificantDefect: "Такое требование закон допускает только при существенном недостатке (или при нарушении сроков ремонта). Отметьте существенный недостаток или выберите ремонт."
+        case .notYetOverdue: "Срок для продавца (исполнителя) ещё не истёк, неустойка пока не начисляется."
+        case .repairTermTooLong: "Срок ремонта по закону — не более 45 дней."
         }
     }
 
@@ -77,6 +85,14 @@ enum Strings {
         case .beyondDeadline: "is after the answer deadline"
         case .outOfRange: "is out of the allowed range (1–30 days for an extension)"
         case .nobodyAvailable: "no present executor with free capacity; assign by hand"
+        case .invalidDate: "is not a valid date"
+        case .invalidAmount: "must be a sum of roubles above zero and at most 100 000 000"
+        case .invalidOGRN: "must be 13 (OGRN) or 15 (OGRNIP) digits with a valid check digit"
+        case .beforePurchase: "must not be before the purchase or contract date"
+        case .termExpired: "the legal term for this demand has expired"
+        case .needsSignificantDefect: "this demand requires a significant defect"
+        case .notYetOverdue: "the seller's term has not ended yet; no penalty is due"
+        case .repairTermTooLong: "a repair term may be at most 45 days"
         }
     }
 

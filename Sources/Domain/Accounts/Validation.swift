@@ -38,6 +38,22 @@ public enum FieldErrorCode: String, Sendable, Codable, Hashable {
     case outOfRange
     /// Fair load found no present specialist with room for more.
     case nobodyAvailable
+    /// Not a calendar date.
+    case invalidDate
+    /// Not a sum of roubles above zero and within reason (claims: up to 100 million).
+    case invalidAmount
+    /// An ОГРН or ОГРНИП with a wrong length or check digit.
+    case invalidOGRN
+    /// A date before the purchase (or contract) it follows.
+    case beforePurchase
+    /// A consumer's legal window has closed (return within 14 days, distance selling, warranty).
+    case termExpired
+    /// The demand needs a significant defect (technically complex goods after 15 days, refusing a service).
+    case needsSignificantDefect
+    /// The seller's term has not ended yet, so no penalty is due.
+    case notYetOverdue
+    /// An agreed repair term above the legal 45 days.
+    case repairTermTooLong
 }
 
 public struct FieldError: Sendable, Hashable, Codable {
