@@ -32,3 +32,9 @@ document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector("form[data-auto-submit]");
   if (form) form.submit();
 });
+
+// «Распечатать» on a claim: the page's print styles leave only the document.
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-print]") : null;
+  if (button) window.print();
+});

@@ -58,6 +58,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     try await app.calendarStore.reload(on: app.db)
     do {
         try await SearchIndex.reindexTopics(on: app.db, now: app.clock.now())
+        try await SearchIndex.reindexTemplates(on: app.db, now: app.clock.now())
     } catch {
         // Another node starting at the same moment may be rebuilding it; search works with either copy.
         app.logger.warning("Topics were not re-indexed for search: \(String(reflecting: error))")

@@ -14,6 +14,7 @@ func routes(_ app: Application) throws {
     DeskController().bootAPI(api)
     SearchController().bootAPI(api)
     PortalController().bootAPI(api)
+    ClaimsController().bootAPI(api)
     try api.register(collection: CuratorController.API())
 
     let pages = app.grouped(SessionAuthenticator(), CSRFMiddleware(), FlashMiddleware())
@@ -22,6 +23,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: PortalController())
     try pages.register(collection: EditorController())
     try pages.register(collection: AccessibilityController())
+    try pages.register(collection: ClaimsController())
     try pages.register(collection: AuthController())
     try pages.register(collection: AdminController())
     try pages.register(collection: ClassifierAdminController())

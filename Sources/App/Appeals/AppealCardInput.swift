@@ -47,6 +47,8 @@ struct AppealCardInput: Content {
     var channel: String?
     /// Multipart `attachments[]` parts (the form's file input, or an app's upload).
     var attachments: [File]?
+    /// The link token of a claim composed on the portal, attached as its DOCX (the portal form only).
+    var claim: String?
 
     /// Files actually chosen: an empty file input still sends one nameless, empty part.
     var files: [AppealService.IncomingFile] {

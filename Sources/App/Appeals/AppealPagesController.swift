@@ -33,6 +33,8 @@ struct AppealPagesController: RouteCollection {
         var groups: [Group]
         var found: Int
         var onBehalf: Bool
+        /// A composed claim's link token, carried to the card so the claim is attached.
+        var claim: String?
     }
 
     struct FormPage: Encodable {
@@ -72,6 +74,9 @@ struct AppealPagesController: RouteCollection {
         /// Every problem with the chosen files, one line per file; they must be chosen again.
         var attachmentErrors: [String]
         var maxFiles: Int
+        /// The composed claim that will be attached (its link token and title).
+        var claimToken: String?
+        var claimTitle: String?
     }
 
     /// Step 1 without `?subcategory=`: choose (with search over names and keywords). Step 2: the card.
@@ -93,18 +98,20 @@ struct AppealPagesController: RouteCollection {
             guard let sub = try await Subcategory.query(on: request.db).filter(\.$code == code).filter(\.$isRetired == false)
                 .with(\.$category).first()
             else { throw AppError.notFound }
-            let values =
+            var values =
                 behalf
                 ? [:]
                 : [
                     "surname": user.surname, "name": user.name, "patronymic": user.patronymic ?? "", "email": user.email ?? "",
                     "phone": user.phone ?? "",
                 ]
+            let claim = try await Self.claim(request, token: try? request.query.get(String.self, at: "claim"))
+            if let claim { values.merge(Self.values(from: claim.claim), uniquingKeysWith: { _, new in new }) }
             return try await request.render(
                 "appeals/form",
                 try await formPage(
                     request, subcategory: sub, values: values, answers: [:], failure: nil, consent: false, onBehalf: behalf,
-                    files: []))
+                    files: [], claimToken: claim == nil ? nil : try? request.query.get(String.self, at: "claim")))
         }
         let query = ((try? request.query.get(String.self, at: "q")) ?? "").trimmingWhitespace()
         let spec = try await ClassifierService.current(on: request.db)
@@ -128,13 +135,16 @@ struct AppealPagesController: RouteCollection {
             "appeals/choose",
             ChoosePage(
                 layout: await Layout.make(for: request, title: "Новое обращение"), query: query, groups: groups, found: found,
-                onBehalf: behalf))
+                onBehalf: behalf,
+                claim: try await Self.claim(request, token: try? request.query.get(String.self, at: "claim")) == nil
+                    ? nil : try? request.query.get(String.self, at: "claim")))
     }
 
     private func formPage(
         _ request: Request, subcategory: Subcategory, values: [String: String], answers: [String: String],
-        failure: ValidationFailure?, consent: Bool, onBehalf: Bool, files: [AppealService.IncomingFile]
+        failure: ValidationFailure?, consent: Bool, onBehalf: Bool, files: [AppealService.IncomingFile], claimToken: String? = nil
     ) async throws -> FormPage {
+        let claim = try await Self.claim(request, token: claimToken)
         let errors = failure.map(FormErrors.russian) ?? [:]
         var attachmentErrors: [String] = []
         if let message = errors["attachments"] { attachmentErrors.append(message) }
@@ -166,7 +176,8 @@ struct AppealPagesController: RouteCollection {
             questions: questions, consent: consent, onBehalf: onBehalf,
             channels: [IntakeChannel.hotline, .reception].map {
                 Choice(value: $0.rawValue, label: Strings.title($0), selected: $0.rawValue == values["channel"])
-            }, attachmentErrors: attachmentErrors, maxFiles: AttachmentRules.maxFiles)
+            }, attachmentErrors: attachmentErrors, maxFiles: AttachmentRules.maxFiles - (claim == nil ? 0 : 1),
+            claimToken: claim == nil ? nil : claimToken, claimTitle: claim.map { $0.claim.document.subtitle })
     }
 
     @Sendable
@@ -180,10 +191,15 @@ struct AppealPagesController: RouteCollection {
             if form.birthDate?.nonBlank != nil && form.parsedBirthDate == nil {
                 throw ValidationFailure([FieldError("birthDate", .invalidValue)])
             }
+            var files = form.files
+            if let token = form.claim?.nonBlank {
+                guard let claim = try await Self.claim(request, token: token) else { throw ValidationFailure([FieldError("claim", .notFound)]) }
+                files.append(try ClaimService.attachment(claim.claim, created: claim.draft.createdAt))
+            }
             let outcome = try await AppealService.submit(
                 .init(
                     draft: draft, channel: channel ?? .portal, ownerID: behalf ? nil : try user.requireID(),
-                    registeredBy: behalf ? try user.requireID() : nil, attachments: form.files), on: request)
+                    registeredBy: behalf ? try user.requireID() : nil, attachments: files), on: request)
             let flash = "Обращение № \(outcome.appeal.number) зарегистрировано."
             // The operator goes on to the next call; the citizen to the appeal's card.
             return request.seeOther(behalf ? "/appeals/new?onBehalf=1" : "/my/appeals/\(outcome.appeal.number)", flash: flash)
@@ -201,8 +217,27 @@ struct AppealPagesController: RouteCollection {
             ] { values[key] = value ?? "" }
             return try await formPage(
                 request, subcategory: sub, values: values, answers: form.answers ?? [:], failure: failure,
-                consent: form.consent?.value ?? false, onBehalf: behalf, files: form.files)
+                consent: form.consent?.value ?? false, onBehalf: behalf, files: form.files, claimToken: form.claim?.nonBlank)
         }
+    }
+
+    /// The composed claim behind a token, if it is still there.
+    static func claim(_ request: Request, token: String?) async throws -> (draft: ClaimDraft, claim: Claim)? {
+        guard let token = token?.nonBlank else { return nil }
+        return try await ClaimService.find(token: token, on: request)
+    }
+
+    /// What a claim already says about the dispute, for the appeal card.
+    static func values(from claim: Claim) -> [String: String] {
+        let document = claim.document
+        var values = [
+            "conflictName": claim.seller.name, "conflictAddress": claim.seller.address,
+            "text": document.facts.joined(separator: "\n\n"),
+            "desiredResult": document.numberedDemands.joined(separator: "\n"),
+            "actionsTaken": "Составлена претензия " + document.subtitle + " от " + document.date.dotted + " (приложена).",
+        ]
+        if let inn = claim.seller.inn { values["conflictInn"] = inn }
+        return values
     }
 
     @Sendable

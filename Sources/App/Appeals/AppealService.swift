@@ -24,6 +24,8 @@ enum AppealService {
     struct IncomingFile: Sendable {
         var fileName: String
         var data: ByteBuffer
+        /// Set for a document the portal generated (a claim), whose kind needs no sniffing.
+        var madeHere: AttachmentKind? = nil
     }
 
     struct Outcome {
@@ -60,7 +62,9 @@ enum AppealService {
         do {
             accepted = try AttachmentRules.validate(
                 submission.attachments.map {
-                    .init(fileName: $0.fileName, size: $0.data.readableBytes, head: Array($0.data.readableBytesView.prefix(8)))
+                    .init(
+                        fileName: $0.fileName, size: $0.data.readableBytes, head: Array($0.data.readableBytesView.prefix(8)),
+                        madeHere: $0.madeHere)
                 })
         } catch {
             for item in error.errors { errors.add(item.field, item.code) }

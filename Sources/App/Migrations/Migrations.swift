@@ -23,6 +23,7 @@ enum Migrations {
         app.migrations.add(M0015CreateSearchIndex())
         app.migrations.add(M0016CreateKnowledgeBase())
         app.migrations.add(M0017SearchFTSKeys())
+        app.migrations.add(M0018CreateClaimDrafts())
     }
 }
 

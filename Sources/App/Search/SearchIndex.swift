@@ -177,33 +177,58 @@ extension SearchIndex {
     /// Rebuilt in one transaction after every classifier change and at start.
     static func reindexTopics(on db: any Database, now: Date) async throws {
         let spec = try await ClassifierService.current(on: db)
-        let rows: [(String, String, String, String, String)] = spec.categories.flatMap { category in
+        let documents = spec.categories.flatMap { category in
             category.subcategories.map { sub in
-                let body = ([category.name] + sub.keywords).joined(separator: ". ")
-                return (sub.code, sub.name, body, documentTerms(title: sub.name, body: body), "/appeals/new?subcategory=\(sub.code)")
+                Document(
+                    ref: sub.code, title: sub.name, body: ([category.name] + sub.keywords).joined(separator: ". "),
+                    url: "/appeals/new?subcategory=\(sub.code)")
             }
         }
+        try await replaceAll(of: topicKind, with: documents, now: now, on: db)
+    }
+
+    /// The claim templates («Составить претензию»): what each demands and the articles it cites.
+    static func reindexTemplates(on db: any Database, now: Date) async throws {
+        let documents = ClaimType.allCases.map { type in
+            Document(
+                ref: type.rawValue, title: "Претензия: " + type.title,
+                body: ([type.summary, type.termNote] + type.citations.map { $0.article + ": " + $0.statement }).joined(separator: ". "),
+                url: "/claims/\(type.rawValue)")
+        }
+        try await replaceAll(of: templateKind, with: documents, now: now, on: db)
+    }
+
+    struct Document {
+        var ref: String
+        var title: String
+        var body: String
+        var url: String
+    }
+
+    /// Replaces every document of a kind in one transaction (documents the product itself defines).
+    static func replaceAll(of kind: String, with documents: [Document], now: Date, on db: any Database) async throws {
+        let rows = documents.map { ($0, documentTerms(title: $0.title, body: $0.body)) }
         try await db.transaction { db in
             let sql = db as! any SQLDatabase
             let sqlite = sql.dialect.name != "postgresql"
             if sqlite {
-                let old = try await sql.select().column("fts_rowid").from("search_documents").where("kind", .equal, topicKind).all()
+                let old = try await sql.select().column("fts_rowid").from("search_documents").where("kind", .equal, kind).all()
                 for row in old {
                     if let rowid = try row.decode(column: "fts_rowid", as: Int64?.self) { try await FTS.delete(rowid, on: sql) }
                 }
             }
-            try await sql.delete(from: "search_documents").where("kind", .equal, topicKind).run()
+            try await sql.delete(from: "search_documents").where("kind", .equal, kind).run()
             guard !rows.isEmpty else { return }
             var next = sqlite ? try await FTS.nextRowID(on: sql) : 0
             var insert = sql.insert(into: "search_documents").columns("id", "kind", "ref", "title", "body", "terms", "url", "updated_at", "fts_rowid")
             var fts = sql.insert(into: "search_fts").columns("rowid", "kind", "terms")
-            for (code, name, body, terms, url) in rows {
+            for (document, terms) in rows {
                 let rowid: Int64? = sqlite ? next : nil
                 next += 1
                 insert = insert.values(
-                    SQLBind(UUID()), SQLBind(topicKind), SQLBind(code), SQLBind(name), SQLBind(body), SQLBind(terms), SQLBind(url), SQLBind(now),
-                    SQLBind(rowid))
-                fts = fts.values(SQLBind(rowid), SQLBind(topicKind), SQLBind(terms))
+                    SQLBind(UUID()), SQLBind(kind), SQLBind(document.ref), SQLBind(document.title), SQLBind(document.body), SQLBind(terms),
+                    SQLBind(document.url), SQLBind(now), SQLBind(rowid))
+                fts = fts.values(SQLBind(rowid), SQLBind(kind), SQLBind(terms))
             }
             try await insert.run()
             if sqlite { try await fts.run() }

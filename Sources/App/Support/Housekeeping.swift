@@ -34,6 +34,7 @@ enum Housekeeping {
         let failureHorizon = now.addingTimeInterval(-24 * 3600)
         report.failures = try await SignInFailure.query(on: db).filter(\.$at < failureHorizon).count()
         try await SignInFailure.query(on: db).filter(\.$at < failureHorizon).delete()
+        try await ClaimService.removeOld(on: db, now: now)
         return report
     }
 }

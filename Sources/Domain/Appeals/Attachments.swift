@@ -5,12 +5,16 @@ import Foundation
 /// `.exe` renamed `.jpg` is refused.
 public enum AttachmentKind: String, Sendable, Codable, CaseIterable {
     case jpeg, png, pdf
+    /// A Word document the portal made itself (a claim); never accepted from an upload, since any ZIP
+    /// archive starts like one.
+    case docx
 
     public var mediaType: String {
         switch self {
         case .jpeg: "image/jpeg"
         case .png: "image/png"
         case .pdf: "application/pdf"
+        case .docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         }
     }
 
@@ -19,10 +23,11 @@ public enum AttachmentKind: String, Sendable, Codable, CaseIterable {
         case .jpeg: "jpg"
         case .png: "png"
         case .pdf: "pdf"
+        case .docx: "docx"
         }
     }
 
-    public var isImage: Bool { self != .pdf }
+    public var isImage: Bool { self == .jpeg || self == .png }
 
     /// The kind the bytes are, by their signature; nil for anything else.
     public static func sniff(_ bytes: some Collection<UInt8>) -> AttachmentKind? {
@@ -44,11 +49,14 @@ public enum AttachmentRules {
         public var fileName: String
         public var size: Int
         public var head: [UInt8]
+        /// The kind of a file the server made itself; uploads leave it nil and are sniffed.
+        public var madeHere: AttachmentKind?
 
-        public init(fileName: String, size: Int, head: [UInt8]) {
+        public init(fileName: String, size: Int, head: [UInt8], madeHere: AttachmentKind? = nil) {
             self.fileName = fileName
             self.size = size
             self.head = head
+            self.madeHere = madeHere
         }
     }
 
@@ -67,7 +75,7 @@ public enum AttachmentRules {
         for (index, upload) in uploads.enumerated() {
             let field = "attachments[\(index)]"
             if upload.size > maxBytes { errors.add(field, .fileTooLarge) }
-            if let kind = AttachmentKind.sniff(upload.head) {
+            if let kind = upload.madeHere ?? AttachmentKind.sniff(upload.head) {
                 accepted.append(Accepted(kind: kind, fileName: displayName(upload.fileName, kind: kind)))
             } else {
                 errors.add(field, .fileType)

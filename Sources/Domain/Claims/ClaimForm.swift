@@ -569,7 +569,7 @@ extension ClaimDemand {
 
 extension LocalDate {
     /// `19.02.2026`: how dates read in Russian documents.
-    var dotted: String {
+    public var dotted: String {
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(two(day)).\(two(month)).\(year)"
     }
