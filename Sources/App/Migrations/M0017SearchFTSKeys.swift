@@ -1,4 +1,5 @@
 import Fluent
+import Foundation
 import SQLKit
 
 /// SQLite's full-text table was keyed by a document-id column FTS5 cannot index, so replacing or
