@@ -38,7 +38,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     // Middleware order: observation outermost so it sees every response, errors mapped next.
     app.middleware = Middlewares()
     app.middleware.use(RequestObservationMiddleware(metrics: app.metrics))
-    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(RequestLoggingMiddleware(logLevel: .info))
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(AppErrorMiddleware())
     app.middleware.use(FileMiddleware(publicDirectory: app.directory.publicDirectory, defaultFile: nil))
@@ -56,14 +56,28 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     }
     try await ClassifierService.loadShippedIfEmpty(app)
     try await app.calendarStore.reload(on: app.db)
+    // Another node starting at the same moment may be doing the same; either copy serves, so a clash is
+    // logged, not fatal.
     do {
         try await SearchIndex.reindexTopics(on: app.db, now: app.clock.now())
-        try await SearchIndex.reindexTemplates(on: app.db, now: app.clock.now())
     } catch {
-        // Another node starting at the same moment may be rebuilding it; search works with either copy.
         app.logger.warning("Topics were not re-indexed for search: \(String(reflecting: error))")
     }
-    if config.seedPortal { try await PortalSeed.loadIfEmpty(app) }
+    do {
+        try await SearchIndex.reindexTemplates(on: app.db, now: app.clock.now())
+    } catch {
+        app.logger.warning("Claim templates were not re-indexed for search: \(String(reflecting: error))")
+    }
+    if config.seedPortal {
+        do {
+            try await PortalSeed.loadIfEmpty(app)
+        } catch let problem as PortalSeed.Problem {
+            // A broken shipped file is a packaging error: stop rather than serve half a knowledge base.
+            throw problem
+        } catch {
+            app.logger.warning("The knowledge base was not seeded (another node may be doing it): \(String(reflecting: error))")
+        }
+    }
     if config.demo {
         try await DemoData.load(on: app.db, app: app)
     } else {

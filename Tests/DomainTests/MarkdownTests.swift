@@ -62,6 +62,17 @@ struct MarkdownTests {
         #expect(Markdown.html("```\n<b>код</b>\n```") == "<pre><code>&lt;b&gt;код&lt;/b&gt;</code></pre>\n")
     }
 
+    @Test func hostileInputStaysBoundedAndLinksDoNotNest() {
+        // Each would be quadratic (or recurse without end) in a naive renderer; here they finish at once.
+        for source in [String(repeating: "[", count: 20_000), String(repeating: "*a ", count: 7_000),
+                       String(repeating: "[x](/", count: 4_000), String(repeating: "**a", count: 7_000)] {
+            #expect(Markdown.html(source).count >= source.count / 2)
+        }
+        let nested = Markdown.html(String(repeating: "[", count: 50) + "x" + String(repeating: "](/a)", count: 50))
+        #expect(nested.components(separatedBy: "<a ").count - 1 <= 1, "a link inside a link's label stays text")
+        #expect(Markdown.safeURL("/\\evil.example") == nil && Markdown.safeURL("\\/evil.example") == nil)
+    }
+
     @Test func plainTextDropsMarkup() {
         #expect(Markdown.plainText("## Возврат\n\nТекст **важный** и [ссылка](/kb).\n\n- пункт") == "Возврат\nТекст важный и ссылка.\nпункт")
     }

@@ -227,13 +227,16 @@ struct AppealPagesController: RouteCollection {
         return try await ClaimService.find(token: token, on: request)
     }
 
-    /// What a claim already says about the dispute, for the appeal card.
+    /// What a claim already says about the dispute, for the appeal card (cut to the card's limits: the
+    /// whole claim is attached anyway).
     static func values(from claim: Claim) -> [String: String] {
         let document = claim.document
+        func cut(_ text: String, _ limit: Int) -> String { text.count <= limit ? text : String(text.prefix(limit - 1)) + "…" }
         var values = [
-            "conflictName": claim.seller.name, "conflictAddress": claim.seller.address,
-            "text": document.facts.joined(separator: "\n\n"),
-            "desiredResult": document.numberedDemands.joined(separator: "\n"),
+            "conflictName": cut(claim.seller.name, AppealRules.maximumField),
+            "conflictAddress": cut(claim.seller.address, AppealRules.maximumField),
+            "text": cut(document.facts.joined(separator: "\n\n"), AppealRules.maximumText),
+            "desiredResult": cut(document.numberedDemands.joined(separator: "\n"), AppealRules.maximumText),
             "actionsTaken": "Составлена претензия " + document.subtitle + " от " + document.date.dotted + " (приложена).",
         ]
         if let inn = claim.seller.inn { values["conflictInn"] = inn }

@@ -41,7 +41,10 @@ enum ClaimService {
     }
 
     /// Checks the form and, when the law is satisfied, stores it and returns the link's token.
-    static func compose(_ input: ClaimInput, type: ClaimType, owner: UUID?, on request: Request) async throws -> Composed {
+    static func compose(_ raw: ClaimInput, type: ClaimType, owner: UUID?, on request: Request) async throws -> Composed {
+        // Only what this template asks for is kept: the API could send every field, and it is personal data.
+        var input = ClaimInput()
+        for field in type.fields { input[field] = raw[field].map { String($0.prefix(5000)) } }
         let claim = try ClaimForm.check(input, type: type, today: today(request), calendar: request.application.productionCalendar)
         let token = Secrets.randomToken()
         let draft = ClaimDraft()

@@ -25,7 +25,7 @@ struct HomeController: RouteCollection {
         let spheres = try await PortalController.sphereNames(on: request.db).map {
             PortalController.SphereLink(code: $0.code, name: $0.name, url: "/kb/\($0.code)", count: counts[$0.code]?.values.reduce(0, +) ?? 0, current: false)
         }
-        let faq = try await KnowledgeBaseService.faq(sphere: nil, includeDrafts: false, on: request.db).prefix(6)
+        let faq = try await KnowledgeBaseService.faq(sphere: nil, includeDrafts: false, limit: 6, on: request.db)
         return try await request.render(
             "home/index",
             HomePage(

@@ -25,7 +25,10 @@ struct EditorController: RouteCollection {
     static func requireEditor(_ request: Request) async throws -> UUID {
         let user = try request.requireUser()
         let actor = try await request.requireActor()
-        guard Policy.permitsAnywhere(actor, .editContent, tree: OrganisationTree(parents: [])) else { throw AppError.forbidden }
+        // The real tree: a grant in a deactivated organisation no longer counts.
+        guard Policy.permitsAnywhere(actor, .editContent, tree: try await OrganisationQueries.tree(on: request.db)) else {
+            throw AppError.forbidden
+        }
         return try user.requireID()
     }
 

@@ -14,8 +14,9 @@ enum KnowledgeBaseService {
     // MARK: Audience
 
     static func audience(of request: Request) async -> ContentAudience {
-        guard request.currentUser != nil, let actor = try? await request.requireActor() else { return .visitor }
-        let tree = OrganisationTree(parents: [])
+        guard request.currentUser != nil, let actor = try? await request.requireActor(),
+            let tree = try? await OrganisationQueries.tree(on: request.db)
+        else { return .visitor }
         if Policy.permitsAnywhere(actor, .editContent, tree: tree) { return .editor }
         if Policy.permitsAnywhere(actor, .readInternalContent, tree: tree) { return .staff }
         return .visitor
@@ -46,7 +47,11 @@ enum KnowledgeBaseService {
         if let tag = filter.tag?.lowercased(), !tag.isEmpty {
             query = query.filter(\.$tagsField, .custom("LIKE"), "%," + tag.replacingOccurrences(of: "%", with: "") + ",%")
         }
-        return try await query.sort(\.$publishedAt, .descending).sort(\.$title).limit(limit).all()
+        // Lists show titles and summaries: bodies (up to 200 KB each) stay in the database.
+        return try await query.field(\.$id).field(\.$slug).field(\.$sphere).field(\.$kind).field(\.$title).field(\.$summary)
+            .field(\.$tagsField).field(\.$status).field(\.$visibility).field(\.$revision).field(\.$views).field(\.$authorID)
+            .field(\.$createdAt).field(\.$updatedAt).field(\.$publishedAt)
+            .sort(\.$publishedAt, .descending).sort(\.$title).limit(limit).all()
     }
 
     /// Published articles per sphere and kind, for the home page and the sphere pages.
@@ -72,6 +77,23 @@ enum KnowledgeBaseService {
     static func save(
         articleID: UUID?, _ checked: CheckedArticle, author: UUID?, note: String? = nil, expectedRevision: Int? = nil,
         terms: String? = nil, now: Date, on db: any Database
+    ) async throws -> Article {
+        do {
+            return try await write(
+                articleID: articleID, checked, author: author, note: note, expectedRevision: expectedRevision, terms: terms, now: now, on: db)
+        } catch where error.isUniqueViolation {
+            // Another save won a race the checks could not see: the address was just taken, or someone
+            // saved this article first (the revision number is unique per article).
+            if try await Article.query(on: db).filter(\.$slug == checked.slug).filter(\.$id != articleID ?? UUID()).count() > 0 {
+                throw ValidationFailure([FieldError("slug", .taken)])
+            }
+            throw ValidationFailure([FieldError("revision", .staleVersion)])
+        }
+    }
+
+    private static func write(
+        articleID: UUID?, _ checked: CheckedArticle, author: UUID?, note: String?, expectedRevision: Int?,
+        terms: String?, now: Date, on db: any Database
     ) async throws -> Article {
         try await db.transaction { db in
             let article: Article
@@ -111,10 +133,17 @@ enum KnowledgeBaseService {
         try await ArticleRevision.query(on: db).filter(\.$article.$id == articleID).filter(\.$revision == number).first()
     }
 
-    /// Restoring is a new revision with the old content: history only grows.
+    /// Restoring is a new revision with the old content: history only grows. Whether the article is
+    /// published and to whom stays as it is now: bringing back old words must not publish a draft or show
+    /// the public what was since made internal.
     static func restore(_ number: Int, of articleID: UUID, author: UUID?, now: Date, on db: any Database) async throws -> Article {
-        guard let old = try await revision(number, of: articleID, on: db) else { throw AppError.notFound }
-        let checked = try ArticleRules.check(old.draft)
+        guard let old = try await revision(number, of: articleID, on: db),
+            let current = try await Article.find(articleID, on: db)
+        else { throw AppError.notFound }
+        var draft = old.draft
+        draft.status = current.status
+        draft.visibility = current.visibility
+        let checked = try ArticleRules.check(draft)
         return try await save(articleID: articleID, checked, author: author, note: "Восстановлена версия \(number)", now: now, on: db)
     }
 
@@ -140,18 +169,14 @@ enum KnowledgeBaseService {
 
     // MARK: FAQ
 
-    /// Helpful answers first, then the most read (`FAQOrder`).
-    static func faq(sphere: SphereCode?, includeDrafts: Bool, on db: any Database) async throws -> [FAQEntry] {
+    /// Helpful answers first (`FAQOrder`: helpful − unhelpful), then the most read.
+    static func faq(sphere: SphereCode?, includeDrafts: Bool, limit: Int? = nil, on db: any Database) async throws -> [FAQEntry] {
         var query = FAQEntry.query(on: db)
         if !includeDrafts { query = query.filter(\.$status == ArticleStatus.published.rawValue) }
         if let sphere { query = query.filter(\.$sphere == sphere.rawValue) }
-        return try await query.all().sorted {
-            let left = FAQOrder.score(helpful: $0.helpful, unhelpful: $0.unhelpful)
-            let right = FAQOrder.score(helpful: $1.helpful, unhelpful: $1.unhelpful)
-            if left != right { return left > right }
-            if $0.views != $1.views { return $0.views > $1.views }
-            return $0.question < $1.question
-        }
+        query = query.sort(.sql(unsafeRaw: "helpful - unhelpful"), .descending).sort(\.$views, .descending).sort(\.$question)
+        if let limit { query = query.limit(limit) }
+        return try await query.all()
     }
 
     static func faqEntry(slug: String, includeDrafts: Bool, on db: any Database) async throws -> FAQEntry? {
@@ -172,27 +197,30 @@ enum KnowledgeBaseService {
         case unchanged
     }
 
-    /// One vote per visitor and entry; voting again the other way moves the vote.
+    /// One vote per voter and entry; voting again the other way moves the vote. Each step is one
+    /// statement that says whether it changed a row, so two clicks at once cannot both count.
     static func vote(_ entry: FAQEntry, voter: String, helpful: Bool, now: Date, on db: any Database) async throws -> VoteResult {
         let entryID = try entry.requireID()
         return try await db.transaction { db in
             let sql = db as! any SQLDatabase
-            let existing = try await sql.select().column("helpful").from("faq_votes").where("faq_id", .equal, entryID)
-                .where("voter", .equal, voter).first()?.decode(column: "helpful", as: Bool.self)
-            if existing == helpful { return .unchanged }
-            if existing != nil {
-                try await sql.update("faq_votes").set("helpful", to: helpful).set("created_at", to: now)
-                    .where("faq_id", .equal, entryID).where("voter", .equal, voter).run()
-            } else {
-                try await sql.insert(into: "faq_votes").columns("id", "faq_id", "voter", "helpful", "created_at")
-                    .values(SQLBind(UUID()), SQLBind(entryID), SQLBind(voter), SQLBind(helpful), SQLBind(now)).run()
-            }
             let up = helpful ? "helpful" : "unhelpful"
             let down = helpful ? "unhelpful" : "helpful"
-            var update = sql.update(FAQEntry.schema).set(SQLIdentifier(up), to: SQLRaw("\(up) + 1"))
-            if existing != nil { update = update.set(SQLIdentifier(down), to: SQLRaw("\(down) - 1")) }
-            try await update.where("id", .equal, entryID).run()
-            return existing == nil ? .counted : .changed
+            let moved = try await sql.raw("""
+                UPDATE faq_votes SET helpful = \(bind: helpful), created_at = \(bind: now)
+                WHERE faq_id = \(bind: entryID) AND voter = \(bind: voter) AND helpful <> \(bind: helpful) RETURNING id
+                """).all()
+            if !moved.isEmpty {
+                try await sql.raw("UPDATE faq_entries SET \(unsafeRaw: up) = \(unsafeRaw: up) + 1, \(unsafeRaw: down) = \(unsafeRaw: down) - 1 WHERE id = \(bind: entryID)").run()
+                return .changed
+            }
+            let added = try await sql.raw("""
+                INSERT INTO faq_votes (id, faq_id, voter, helpful, created_at)
+                VALUES (\(bind: UUID()), \(bind: entryID), \(bind: voter), \(bind: helpful), \(bind: now))
+                ON CONFLICT (faq_id, voter) DO NOTHING RETURNING id
+                """).all()
+            guard !added.isEmpty else { return .unchanged }
+            try await sql.raw("UPDATE faq_entries SET \(unsafeRaw: up) = \(unsafeRaw: up) + 1 WHERE id = \(bind: entryID)").run()
+            return .counted
         }
     }
 

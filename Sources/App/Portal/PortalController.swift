@@ -125,7 +125,7 @@ struct PortalController: RouteCollection {
         let nameMap = Dictionary(names, uniquingKeysWith: { a, _ in a })
         let counts = try await KnowledgeBaseService.counts(audience: audience, on: request.db)
         let articles = try await KnowledgeBaseService.articles(.init(sphere: code, kind: kind, tag: tag), audience: audience, on: request.db)
-        let faq = try await KnowledgeBaseService.faq(sphere: code, includeDrafts: false, on: request.db).prefix(5)
+        let faq = try await KnowledgeBaseService.faq(sphere: code, includeDrafts: false, limit: 5, on: request.db)
         let current = SphereLink(
             code: code.rawValue, name: nameMap[code.rawValue] ?? code.rawValue, url: "/kb/\(code.rawValue)",
             count: counts[code.rawValue]?.values.reduce(0, +) ?? 0, current: true)
@@ -143,6 +143,11 @@ struct PortalController: RouteCollection {
                 tag: tag.map { String($0) }, faq: faq.map { FAQRow($0) }))
     }
 
+    struct TagLink: Encodable {
+        var name: String
+        var url: String
+    }
+
     struct ArticlePage: Encodable {
         var layout: Layout
         var title: String
@@ -152,7 +157,7 @@ struct PortalController: RouteCollection {
         var kind: String
         var date: String
         var updated: String
-        var tags: [String]
+        var tags: [TagLink]
         var isInternal: Bool
         var isDraft: Bool
         var editURL: String?
@@ -174,15 +179,16 @@ struct PortalController: RouteCollection {
         let sphere = SphereCode(rawValue: article.sphere)
         let related = try await KnowledgeBaseService.articles(.init(sphere: sphere), audience: audience, limit: 6, on: request.db)
             .filter { $0.id != article.id }.prefix(5)
-        let faq = try await KnowledgeBaseService.faq(sphere: sphere, includeDrafts: false, on: request.db).prefix(3)
+        let faq = try await KnowledgeBaseService.faq(sphere: sphere, includeDrafts: false, limit: 3, on: request.db)
         return try await request.render(
             "portal/article",
             ArticlePage(
                 layout: await Layout.make(for: request, title: article.title), title: article.title, summary: article.summary,
-                html: Markdown.html(article.body),
+                html: RenderedMarkdown.html(article.body, key: "article:\(try article.requireID().uuidString):\(article.revision)"),
                 sphere: SphereLink(code: article.sphere, name: names[article.sphere] ?? article.sphere, url: "/kb/\(article.sphere)", count: 0, current: true),
                 kind: ArticleKind(rawValue: article.kind).map(Self.kindName) ?? article.kind,
-                date: article.publishedAt.map { Strings.date($0) } ?? "", updated: Strings.date(article.updatedAt), tags: article.tags,
+                date: article.publishedAt.map { Strings.date($0) } ?? "", updated: Strings.date(article.updatedAt),
+                tags: article.tags.map { TagLink(name: $0, url: "/kb/\(article.sphere)?tag=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")) },
                 isInternal: article.articleVisibility == .internal, isDraft: article.articleStatus == .draft,
                 editURL: audience == .editor ? "/editor/articles/\(try article.requireID().uuidString)" : nil,
                 related: related.map { Self.row($0, spheres: names) }, faq: faq.map { FAQRow($0) }))
@@ -194,17 +200,18 @@ struct PortalController: RouteCollection {
         var slug: String
         var question: String
         var url: String
-        var html: String
+        /// The rendered answer: only for the entry's own page (lists show questions).
+        var html: String?
         var references: [String]
         var views: Int
         var helpful: Int
         var unhelpful: Int
 
-        init(_ entry: FAQEntry) {
+        init(_ entry: FAQEntry, withAnswer: Bool = false) {
             slug = entry.slug
             question = entry.question
             url = entry.url
-            html = Markdown.html(entry.answer)
+            html = withAnswer ? RenderedMarkdown.html(entry.answer, key: "faq:\(entry.id?.uuidString ?? ""):\(entry.updatedAt.timeIntervalSince1970)") : nil
             references = entry.references
             views = entry.views
             helpful = entry.helpful
@@ -247,12 +254,12 @@ struct PortalController: RouteCollection {
         else { throw AppError.notFound }
         try await KnowledgeBaseService.countView(of: entry, on: request.db)
         let names = Dictionary(try await Self.sphereNames(on: request.db), uniquingKeysWith: { a, _ in a })
-        let others = try await KnowledgeBaseService.faq(sphere: SphereCode(rawValue: entry.sphere), includeDrafts: false, on: request.db)
+        let others = try await KnowledgeBaseService.faq(sphere: SphereCode(rawValue: entry.sphere), includeDrafts: false, limit: 6, on: request.db)
             .filter { $0.id != entry.id }.prefix(5)
         return try await request.render(
             "portal/faq-entry",
             FAQEntryPage(
-                layout: await Layout.make(for: request, title: entry.question), entry: FAQRow(entry),
+                layout: await Layout.make(for: request, title: entry.question), entry: FAQRow(entry, withAnswer: true),
                 sphere: SphereLink(code: entry.sphere, name: names[entry.sphere] ?? entry.sphere, url: "/kb/\(entry.sphere)", count: 0, current: true),
                 voted: try? request.query.get(String.self, at: "voted"), others: others.map { FAQRow($0) }))
     }
@@ -261,12 +268,11 @@ struct PortalController: RouteCollection {
         var helpful: String?
     }
 
-    /// The person's vote key: the account when signed in, else the browser's own random CSRF cookie
-    /// (hashed), so a vote needs no extra cookie and no personal data.
+    /// The vote's key: the account when signed in, else the client's address (hashed, so no personal
+    /// data is kept). A cookie would be free to renew, and the votes order the answers everyone sees.
     static func voter(_ request: Request) -> String? {
         if let id = request.currentUser?.id { return "u:" + id.uuidString }
-        if let cookie = request.cookies[Cookies.csrf]?.string, !cookie.isEmpty { return "v:" + Secrets.hash(cookie) }
-        return nil
+        return "ip:" + Secrets.hash(request.clientAddress)
     }
 
     static func helpful(_ raw: String?) throws -> Bool {
@@ -384,7 +390,8 @@ struct PortalController: RouteCollection {
         let entries = try await KnowledgeBaseService.faq(sphere: sphere, includeDrafts: false, on: request.db)
         return FAQList(items: entries.map {
             FAQDTO(
-                slug: $0.slug, question: $0.question, sphere: $0.sphere, answerMarkdown: $0.answer, answerHtml: Markdown.html($0.answer),
+                slug: $0.slug, question: $0.question, sphere: $0.sphere, answerMarkdown: $0.answer,
+                answerHtml: RenderedMarkdown.html($0.answer, key: "faq:\($0.id?.uuidString ?? ""):\($0.updatedAt.timeIntervalSince1970)"),
                 references: $0.references, views: $0.views, helpful: $0.helpful, unhelpful: $0.unhelpful, url: $0.url)
         })
     }

@@ -87,6 +87,7 @@ enum SearchIndex {
     }
 
     static func search(_ query: String, kinds: [String]? = nil, limit: Int = 20, on db: any Database) async throws -> [Hit] {
+        if let kinds, !kinds.allSatisfy(Self.kinds.contains) { throw AppError.badRequest("kind: one of article, faq, template, topic") }
         let terms = SearchText.queryTerms(query)
         guard !terms.isEmpty, let sql = db as? any SQLDatabase else { return [] }
         var ids = try await rankedIDs(terms, all: true, kinds: kinds, limit: limit, on: sql)
@@ -118,27 +119,30 @@ enum SearchIndex {
         async throws -> Ranked
     {
         if sql.dialect.name == "postgresql" {
-            let query = bindLiteral(terms.joined(separator: all ? " & " : " | "), sql)
-            let kindFilter = kinds.map { list in " AND kind IN (" + list.map { bindLiteral($0, sql) }.joined(separator: ",") + ")" } ?? ""
-            // Rank at most `candidateCap` matches (the newest): ranking recomputes each row's vector.
+            let query = terms.joined(separator: all ? " & " : " | ")
+            let kindFilter: SQLQueryString = kinds.map { " AND kind IN (\(binds: $0))" } ?? ""
+            // Rank at most `candidateCap` matches (the newest), over the stored vector.
             let rows = try await sql.raw("""
-                SELECT id FROM (SELECT id, terms FROM search_documents
-                  WHERE to_tsvector('simple', terms) @@ to_tsquery('simple', \(unsafeRaw: query))\(unsafeRaw: kindFilter)
+                SELECT id FROM (SELECT id, terms_tsv FROM search_documents
+                  WHERE terms_tsv @@ to_tsquery('simple', \(bind: query))\(kindFilter)
                   ORDER BY updated_at DESC LIMIT \(bind: candidateCap)) AS candidates
-                ORDER BY ts_rank_cd(to_tsvector('simple', terms), to_tsquery('simple', \(unsafeRaw: query))) DESC LIMIT \(bind: limit)
+                ORDER BY ts_rank_cd(terms_tsv, to_tsquery('simple', \(bind: query))) DESC LIMIT \(bind: limit)
                 """).all()
             let ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }
             return Ranked(column: "id", keys: ids.map(\.uuidString), values: ids.map { SQLBind($0) })
         }
-        let match = terms.map { "\"\($0)\"" }.joined(separator: all ? " AND " : " OR ")
-        let kindFilter = kinds.map { list in " AND kind IN (" + list.map { bindLiteral($0, sql) }.joined(separator: ",") + ")" } ?? ""
+        // Terms are letters and digits (SearchText) and kinds are known words, so both are safe inside
+        // the FTS5 query, which is itself bound. The kind is an indexed column: FTS5 intersects it with the
+        // terms as it does terms with each other, and bm25 gives it no weight.
+        var match = "terms : (" + terms.map { "\"\($0)\"" }.joined(separator: all ? " AND " : " OR ") + ")"
+        if let kinds { match += " AND kind : (" + kinds.joined(separator: " OR ") + ")" }
         // BM25 over every match of a common word costs milliseconds per thousand rows: only the newest
         // `candidateCap` matches (a rowid range FTS5 walks backwards cheaply) are ranked.
         let rows = try await sql.raw("""
-            SELECT rowid AS r FROM search_fts WHERE search_fts MATCH \(bind: match)\(unsafeRaw: kindFilter)
-              AND rowid >= coalesce((SELECT min(rowid) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH \(bind: match)\(unsafeRaw: kindFilter)
+            SELECT rowid AS r FROM search_fts WHERE search_fts MATCH \(bind: match)
+              AND rowid >= coalesce((SELECT min(rowid) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH \(bind: match)
                 ORDER BY rowid DESC LIMIT \(bind: candidateCap))), 0)
-            ORDER BY bm25(search_fts) LIMIT \(bind: limit)
+            ORDER BY bm25(search_fts, 0.0, 1.0) LIMIT \(bind: limit)
             """).all()
         let rowids = try rows.map { try $0.decode(column: "r", as: Int64.self) }
         return Ranked(column: "fts_rowid", keys: rowids.map { String($0) }, values: rowids.map { SQLBind($0) })
@@ -147,10 +151,8 @@ enum SearchIndex {
     /// How many matches are ranked at most; beyond it, the newest documents win.
     static let candidateCap = 1000
 
-    /// Terms are letters and digits only (SearchText), so the query string is safe as a literal.
-    private static func bindLiteral(_ text: String, _ sql: any SQLDatabase) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
-    }
+    /// What the portal indexes. A search by kind names only these.
+    static let kinds: Set<String> = [KnowledgeBaseService.articleKind, KnowledgeBaseService.faqKind, templateKind, topicKind]
 
     static func htmlEscape(_ text: String) -> String {
         var result = ""

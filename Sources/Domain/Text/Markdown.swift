@@ -207,7 +207,19 @@ public enum Markdown {
         return out
     }
 
-    private static func walkInline(_ chars: [Character], emit: (String) -> Void, tag: (String) -> Void) {
+    /// How far a closing marker, bracket or parenthesis is looked for, and how deep markup nests: a
+    /// paragraph of 200 KB of `[[[[` or `*a *a` must cost linear time and bounded memory, whoever wrote it.
+    static let reach = 600
+    static let maxDepth = 6
+
+    private static func walkInline(
+        _ chars: [Character], depth: Int = 0, links: Bool = true, emit: (String) -> Void, tag: (String) -> Void
+    ) {
+        // Too deep: the rest is plain text.
+        if depth >= maxDepth {
+            emit(String(chars))
+            return
+        }
         var i = 0
         var plain = ""
         func flush() {
@@ -238,13 +250,14 @@ public enum Markdown {
                 {
                     flush()
                     tag(double ? "<strong>" : "<em>")
-                    walkInline(Array(chars[start..<end]), emit: emit, tag: tag)
+                    walkInline(Array(chars[start..<end]), depth: depth + 1, links: links, emit: emit, tag: tag)
                     tag(double ? "</strong>" : "</em>")
                     i = end + marker.count
                     continue
                 }
             }
-            if c == "[", let close = findBracket(chars, from: i + 1), close + 1 < chars.count, chars[close + 1] == "(",
+            // Links do not nest: inside a label, brackets are text.
+            if links, c == "[", let close = findBracket(chars, from: i + 1), close + 1 < chars.count, chars[close + 1] == "(",
                 let paren = find(")", in: chars, from: close + 2)
             {
                 let label = Array(chars[(i + 1)..<close])
@@ -253,10 +266,10 @@ public enum Markdown {
                 if let url = safeURL(target) {
                     let external = url.hasPrefix("http://") || url.hasPrefix("https://")
                     tag("<a href=\"" + escape(url) + "\"" + (external ? " rel=\"noopener nofollow\"" : "") + ">")
-                    walkInline(label, emit: emit, tag: tag)
+                    walkInline(label, depth: depth + 1, links: false, emit: emit, tag: tag)
                     tag("</a>")
                 } else {
-                    walkInline(label, emit: emit, tag: tag)
+                    walkInline(label, depth: depth + 1, links: false, emit: emit, tag: tag)
                 }
                 i = paren + 1
                 continue
@@ -269,7 +282,7 @@ public enum Markdown {
 
     private static func find(_ target: Character, in chars: [Character], from start: Int) -> Int? {
         var i = start
-        while i < chars.count {
+        while i < min(chars.count, start + reach) {
             if chars[i] == target { return i }
             i += 1
         }
@@ -279,7 +292,7 @@ public enum Markdown {
     private static func findMarker(_ marker: String, in chars: [Character], from start: Int) -> Int? {
         let m = Array(marker)
         var i = start
-        while i + m.count <= chars.count {
+        while i + m.count <= min(chars.count, start + reach) {
             if chars[i] == "\\" { i += 2; continue }
             if Array(chars[i..<(i + m.count)]) == m, chars[i - 1] != " " {
                 // `**` must not be taken as the closing of a single `*`.
@@ -294,7 +307,7 @@ public enum Markdown {
     private static func findBracket(_ chars: [Character], from start: Int) -> Int? {
         var depth = 0
         var i = start
-        while i < chars.count {
+        while i < min(chars.count, start + reach) {
             switch chars[i] {
             case "[": depth += 1
             case "]":
@@ -311,7 +324,9 @@ public enum Markdown {
     /// including ones hidden by case, spaces or control characters) is dropped and the label stays as text.
     public static func safeURL(_ raw: String) -> String? {
         let url = raw.trimmingSpaces
-        guard !url.isEmpty, !url.contains(where: { $0.isWhitespace || ($0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false) })
+        // Browsers read `\` as `/`, so `/\evil.example` would be another site.
+        guard !url.isEmpty, !url.contains("\\"),
+            !url.contains(where: { $0.isWhitespace || ($0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false) })
         else { return nil }
         if url.hasPrefix("//") { return nil }
         if url.hasPrefix("/") || url.hasPrefix("#") || url.hasPrefix("?") { return url }

@@ -68,10 +68,16 @@ struct KnowledgeBaseTests {
             #expect(try await editor.get("/editor/articles/\(id)/revisions/1").body.string.contains("Первая версия"))
             #expect(try await editor.post("/editor/articles/\(id)/revisions/1/restore", form: []).status == .seeOther)
             let restored = try #require(try await Self.article(draft.slug, on: app))
-            #expect(restored.revision == 3 && restored.body == "Первая версия: смартфон." && restored.status == "draft")
+            #expect(restored.revision == 3 && restored.body == "Первая версия: смартфон.")
+            #expect(restored.status == "published", "restoring brings back words, not the draft status version 1 had")
             #expect(try await KnowledgeBaseService.revisions(of: restored.requireID(), on: app.db).map(\.revision) == [3, 2, 1])
-            #expect(try await visitor.get(draft.url).status == .notFound, "version 1 was a draft")
-            #expect(!(try await SearchIndex.search("смартфоны", kinds: ["article"], on: app.db).map(\.url).contains(draft.url)), "and left the search")
+            #expect(try await visitor.get(draft.url).body.string.contains("Первая версия"))
+
+            // Unpublished and made internal: restoring old text does not show it to the public again.
+            #expect(try await editor.post("/editor/articles/\(id)", form: Self.articleForm(title, body: "Для сотрудников.", published: true, staffOnly: true, revision: 3)).status == .seeOther)
+            #expect(try await editor.post("/editor/articles/\(id)/revisions/2/restore", form: []).status == .seeOther)
+            #expect(try await visitor.get(draft.url).status == .notFound)
+            #expect(!(try await SearchIndex.search("смартфоны", kinds: ["article"], on: app.db).map(\.url).contains(draft.url)), "nor to search")
         }
     }
 

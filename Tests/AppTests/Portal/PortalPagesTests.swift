@@ -28,6 +28,22 @@ struct PortalPagesTests {
         }
     }
 
+    @Test func logsNeverHoldTheKeysInPaths() {
+        #expect(RequestLoggingMiddleware.redacted("/claims/d/SECRETTOKEN/docx") == "/claims/d/…/docx")
+        #expect(RequestLoggingMiddleware.redacted("/api/v1/claims/d/SECRETTOKEN/docx") == "/api/v1/claims/d/…/docx")
+        #expect(RequestLoggingMiddleware.redacted("/rate/SECRETTOKEN/5") == "/rate/…/5")
+        #expect(RequestLoggingMiddleware.redacted("/claims/defective-refund") == "/claims/defective-refund")
+        #expect(RequestLoggingMiddleware.redacted("/") == "/")
+    }
+
+    @Test func searchByAnUnknownKindIsABadRequest() async throws {
+        try await withApp(demo: false) { app in
+            let api = try API(app)
+            #expect(try await api.send(.GET, "/api/v1/search?q=x&kind=article'%20OR%201=1").status == .badRequest)
+            #expect(try await api.send(.GET, "/api/v1/search?q=" + Browser.encode("возврат") + "&kind=faq").status == .ok)
+        }
+    }
+
     @Test func theShippedContentCoversEverySphereAndKindAndIsFound() async throws {
         try await withApp(demo: true) { app in
             let articles = try await Article.query(on: app.db).all()
