@@ -103,6 +103,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
         }
         app.lifecycle.use(PeriodicLifecycle.housekeeping)
         app.lifecycle.use(PeriodicLifecycle.scheduledJobs)
+        app.lifecycle.use(PeriodicLifecycle.viewCounts)
     }
 
     try routes(app)

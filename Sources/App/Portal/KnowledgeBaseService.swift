@@ -66,10 +66,8 @@ enum KnowledgeBaseService {
         try await visible(Article.query(on: db), to: audience).filter(\.$slug == slug).first()
     }
 
-    static func countView(of article: Article, on db: any Database) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
-        try await sql.update(Article.schema).set(SQLIdentifier("views"), to: SQLRaw("views + 1"))
-            .where("id", .equal, try article.requireID()).run()
+    static func countView(of article: Article, on request: Request) throws {
+        request.application.viewCounter.count(.article, try article.requireID())
     }
 
     /// Creates (`id == nil`) or changes an article; the new state becomes the next revision.
@@ -185,10 +183,8 @@ enum KnowledgeBaseService {
         return try await query.first()
     }
 
-    static func countView(of entry: FAQEntry, on db: any Database) async throws {
-        guard let sql = db as? any SQLDatabase else { return }
-        try await sql.update(FAQEntry.schema).set(SQLIdentifier("views"), to: SQLRaw("views + 1"))
-            .where("id", .equal, try entry.requireID()).run()
+    static func countView(of entry: FAQEntry, on request: Request) throws {
+        request.application.viewCounter.count(.faq, try entry.requireID())
     }
 
     enum VoteResult: String, Content {

@@ -174,7 +174,7 @@ struct PortalController: RouteCollection {
         }
         // One address per article: a wrong sphere in the path leads to the right one.
         if article.sphere != code { return request.redirect(to: article.url, redirectType: .permanent) }
-        try await KnowledgeBaseService.countView(of: article, on: request.db)
+        try KnowledgeBaseService.countView(of: article, on: request)
         let names = Dictionary(try await Self.sphereNames(on: request.db), uniquingKeysWith: { a, _ in a })
         let sphere = SphereCode(rawValue: article.sphere)
         let related = try await KnowledgeBaseService.articles(.init(sphere: sphere), audience: audience, limit: 6, on: request.db)
@@ -252,7 +252,7 @@ struct PortalController: RouteCollection {
         guard let slug = request.parameters.get("slug"),
             let entry = try await KnowledgeBaseService.faqEntry(slug: slug, includeDrafts: false, on: request.db)
         else { throw AppError.notFound }
-        try await KnowledgeBaseService.countView(of: entry, on: request.db)
+        try KnowledgeBaseService.countView(of: entry, on: request)
         let names = Dictionary(try await Self.sphereNames(on: request.db), uniquingKeysWith: { a, _ in a })
         let others = try await KnowledgeBaseService.faq(sphere: SphereCode(rawValue: entry.sphere), includeDrafts: false, limit: 6, on: request.db)
             .filter { $0.id != entry.id }.prefix(5)

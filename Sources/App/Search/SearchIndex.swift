@@ -135,7 +135,18 @@ enum SearchIndex {
         // the FTS5 query, which is itself bound. The kind is an indexed column: FTS5 intersects it with the
         // terms as it does terms with each other, and bm25 gives it no weight.
         var match = "terms : (" + terms.map { "\"\($0)\"" }.joined(separator: all ? " AND " : " OR ") + ")"
-        if let kinds { match += " AND kind : (" + kinds.joined(separator: " OR ") + ")" }
+        if let kinds {
+            // Intersecting with the kinds wanted, or taking away the ones not wanted: whichever reads the
+            // shorter lists (the portal's materials are most documents; topics and templates are few).
+            let others = Self.kinds.subtracting(kinds).sorted()
+            if others.isEmpty {
+                // Every kind: no filter.
+            } else if Set(kinds).count > others.count || others.allSatisfy(Self.fewKinds.contains) {
+                match += " NOT kind : (" + others.joined(separator: " OR ") + ")"
+            } else {
+                match += " AND kind : (" + kinds.joined(separator: " OR ") + ")"
+            }
+        }
         // BM25 over every match of a common word costs milliseconds per thousand rows: only the newest
         // `candidateCap` matches (a rowid range FTS5 walks backwards cheaply) are ranked.
         let rows = try await sql.raw("""
@@ -148,8 +159,12 @@ enum SearchIndex {
         return Ranked(column: "fts_rowid", keys: rowids.map { String($0) }, values: rowids.map { SQLBind($0) })
     }
 
-    /// How many matches are ranked at most; beyond it, the newest documents win.
-    static let candidateCap = 1000
+    /// How many matches are ranked at most; beyond it, the newest documents win. BM25 costs about 10 µs a
+    /// candidate on SQLite; 300 keeps a common word's query within a few milliseconds.
+    static let candidateCap = 300
+
+    /// Kinds with a few hundred documents at most (the classifier's topics, the claim templates).
+    static let fewKinds: Set<String> = [templateKind, topicKind]
 
     /// What the portal indexes. A search by kind names only these.
     static let kinds: Set<String> = [KnowledgeBaseService.articleKind, KnowledgeBaseService.faqKind, templateKind, topicKind]

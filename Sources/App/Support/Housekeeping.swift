@@ -46,10 +46,13 @@ final class PeriodicLifecycle: LifecycleHandler, Sendable {
     private let interval: Duration
     private let body: @Sendable (Application) async throws -> Void
     private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// Run the work once more when the process stops (for work that holds data in memory).
+    private let onShutdown: Bool
 
-    init(_ name: String, every interval: Duration, body: @escaping @Sendable (Application) async throws -> Void) {
+    init(_ name: String, every interval: Duration, onShutdown: Bool = false, body: @escaping @Sendable (Application) async throws -> Void) {
         self.name = name
         self.interval = interval
+        self.onShutdown = onShutdown
         self.body = body
     }
 
@@ -75,6 +78,13 @@ final class PeriodicLifecycle: LifecycleHandler, Sendable {
         }
         running?.cancel()
         await running?.value
+        if onShutdown {
+            do {
+                try await body(application)
+            } catch {
+                application.logger.error("\(name) failed at shutdown: \(String(reflecting: error))")
+            }
+        }
     }
 }
 

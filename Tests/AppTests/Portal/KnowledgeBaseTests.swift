@@ -152,6 +152,7 @@ struct KnowledgeBaseTests {
             #expect(entry.status == .ok && entry.body.string.contains("Помог ли ответ?") && entry.body.string.contains("ПП РФ № 1514"))
             #expect(try await visitor.post("/faq/q-two/vote", form: [("helpful", "yes")]).status == .seeOther)
             #expect(try await visitor.post("/faq/q-two/vote", form: [("helpful", "yes")]).status == .seeOther, "a repeat is not counted")
+            try await app.viewCounter.flush(on: app.db)
             var two = try #require(try await FAQEntry.query(on: app.db).filter(\.$slug == "q-two").first())
             #expect(two.helpful == 1 && two.unhelpful == 0 && two.views == 1)
             #expect(try await visitor.post("/faq/q-two/vote", form: [("helpful", "no")]).status == .seeOther, "changing one's mind moves the vote")
