@@ -235,23 +235,29 @@ struct SeededRandom {
     mutating func unit() -> Double { Double(nextRaw() >> 11) / Double(1 << 53) }
 }
 
-/// Synthetic portal documents for the search benchmark: sentences from consumer-law phrases, in the
-/// same table and index real articles use, inserted in batches.
+/// Synthetic portal documents for the search benchmark, in the same table and index real articles use,
+/// inserted in batches. Each is a title and eight sentences drawn from the shipped knowledge base
+/// (Resources/Portal), so words are as common or rare as they are in real consumer-law texts — a corpus of
+/// a dozen phrases would put every word in a third of all documents, which no knowledge base does.
 enum DemoDocuments {
-    static let subjects = ["Возврат телефона", "Ремонт холодильника", "Замена ноутбука", "Перерасчёт за отопление", "Навязанная страховка",
-                           "Отмена тура", "Задержка рейса", "Микрозайм", "Доставка мебели", "Химчистка пальто", "Платные услуги связи",
-                           "Кассовый чек в кафе", "Гарантийный срок", "Неустойка за просрочку", "Коллекторы", "Качество воды"]
-    static let phrases = [
-        "продавец обязан принять товар и провести проверку качества", "потребитель вправе потребовать возврата уплаченной суммы",
-        "срок устранения недостатков не может превышать сорока пяти дней", "за каждый день просрочки выплачивается неустойка",
-        "претензию составляют в двух экземплярах", "управляющая компания обязана выполнить перерасчёт платы",
-        "исполнитель обязан вернуть деньги за неоказанную услугу", "в чеке указываются наименование и цена товара",
-        "туроператор возвращает стоимость путёвки при отмене поездки", "кредитор не вправе навязывать дополнительные услуги",
-        "перевозчик возмещает стоимость утраченного багажа", "оператор связи не может подключать платные подписки без согласия",
-    ]
+    struct Corpus {
+        var titles: [String]
+        var sentences: [String]
+    }
+
+    static func corpus(_ app: Application) throws -> Corpus {
+        let content = try PortalSeed.prepare(PortalSeed.directory(app))
+        let texts = content.articles.map { Markdown.plainText($0.0.body) } + content.faq.map { Markdown.plainText($0.0.answer) }
+        let sentences = texts.flatMap { text in
+            text.split(whereSeparator: { ".!?\n".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.count > 20 }
+        }
+        let titles = content.articles.map(\.0.title) + content.faq.map(\.0.question)
+        return Corpus(titles: titles, sentences: sentences)
+    }
 
     static func load(_ total: Int, seed: UInt64, app: Application) async throws {
         var random = SeededRandom(seed: seed)
+        let corpus = try corpus(app)
         let started = Date()
         var done = 0
         while done < total {
@@ -259,8 +265,8 @@ enum DemoDocuments {
             var rows: [[any SQLExpression]] = []
             var fts: [[any SQLExpression]] = []
             for index in done..<(done + count) {
-                let title = "\(subjects[random.next(subjects.count)]): \(phrases[random.next(phrases.count)])"
-                let body = (0..<6).map { _ in phrases[random.next(phrases.count)] }.joined(separator: ". ") + "."
+                let title = corpus.titles[random.next(corpus.titles.count)]
+                let body = (0..<8).map { _ in corpus.sentences[random.next(corpus.sentences.count)] }.joined(separator: ". ") + "."
                 let id = UUID()
                 let terms = SearchIndex.documentTerms(title: title, body: body)
                 let kind = index % 3 == 0 ? "faq" : "article"

@@ -85,52 +85,54 @@ public enum SearchText {
         escape: (String) -> String = { $0 }
     ) -> String {
         let wanted = Set(terms)
-        // Split into runs of word and non-word characters, keeping everything; only as far as a snippet can
-        // reach, so a long document costs no more than a short one.
-        var pieces: [(text: String, isWord: Bool)] = []
-        var current = ""
-        var currentIsWord = false
-        var read = 0
-        var stopped = false
-        for character in text {
-            let isWord = character.isLetter || character.isNumber
-            if isWord != currentIsWord, !current.isEmpty {
-                pieces.append((current, currentIsWord))
-                current = ""
-                if read > scanLimit {
-                    stopped = true
-                    break
-                }
-            }
-            currentIsWord = isWord
-            current.append(character)
-            read += 1
-        }
-        if !stopped, !current.isEmpty { pieces.append((current, currentIsWord)) }
-        // Each distinct word is stemmed once, and only until the window is known.
-        var memo: [String: Bool] = [:]
-        func isHit(_ index: Int) -> Bool {
-            let piece = pieces[index]
-            guard piece.isWord else { return false }
-            if let known = memo[piece.text] { return known }
-            let hit = wanted.contains(canonical(RussianStemmer.stem(piece.text.lowercased().replacingOccurrences(of: "ё", with: "е"))))
-            memo[piece.text] = hit
+        // Each distinct word is stemmed once.
+        var memo: [Substring: Bool] = [:]
+        func isHit(_ word: Substring) -> Bool {
+            if let known = memo[word] { return known }
+            let hit = wanted.contains(canonical(RussianStemmer.stem(word.lowercased().replacingOccurrences(of: "ё", with: "е"))))
+            memo[word] = hit
             return hit
         }
-        let firstHit = pieces.indices.first(where: isHit)
+        // Runs of word and non-word characters, read only as far as the snippet reaches: up to the first
+        // match (at most `scanLimit` characters in), then `length` characters of window.
+        var pieces: [(text: Substring, isWord: Bool, size: Int)] = []
+        var firstHit: Int?
+        var read = 0
+        var index = text.startIndex
+        while index < text.endIndex {
+            let isWord = text[index].isLetter || text[index].isNumber
+            var end = index
+            var size = 0
+            while end < text.endIndex, (text[end].isLetter || text[end].isNumber) == isWord {
+                end = text.index(after: end)
+                size += 1
+            }
+            pieces.append((text[index..<end], isWord, size))
+            read += size
+            index = end
+            if firstHit == nil, isWord, isHit(pieces[pieces.count - 1].text) { firstHit = pieces.count - 1 }
+            if let hit = firstHit {
+                let from = max(0, hit - 8)
+                if pieces[from...].reduce(0, { $0 + $1.size }) >= length { break }
+            } else if read > scanLimit {
+                break
+            }
+        }
+        let more = index < text.endIndex
         // Start a few words before the first hit, stop at `length` characters.
         var start = max(0, (firstHit ?? 0) - 8)
         while start > 0, !pieces[start].isWord { start -= 1 }
         var result = start > 0 ? "…" : ""
         var used = 0
-        var index = start
-        while index < pieces.count, used < length {
-            let piece = pieces[index]
-            result += isHit(index) ? open + escape(piece.text) + close : escape(piece.text)
-            used += piece.text.count
-            index += 1
+        var position = start
+        while position < pieces.count, used < length {
+            let piece = pieces[position]
+            let shown = escape(String(piece.text))
+            result += piece.isWord && isHit(piece.text) ? open + shown + close : shown
+            used += piece.size
+            position += 1
         }
-        if index < pieces.count || stopped { result += "…" }
+        if position < pieces.count || more { result += "…" }
         return result
     }
 
