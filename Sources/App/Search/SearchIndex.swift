@@ -95,17 +95,32 @@ enum SearchIndex {
         guard !ids.keys.isEmpty else { return [] }
         let rows = try await sql.select().columns("id", "fts_rowid", "kind", "ref", "title", "body", "url").from("search_documents")
             .where(SQLIdentifier(ids.column), .in, SQLGroupExpression(ids.values)).all()
-        var byKey: [String: Hit] = [:]
+        var byKey: [String: (hit: Hit, body: String)] = [:]
         for row in rows {
-            let body = try row.decode(column: "body", as: String.self)
             let key = try ids.column == "id"
                 ? row.decode(column: "id", as: UUID.self).uuidString : String(row.decode(column: "fts_rowid", as: Int64.self))
-            byKey[key] = Hit(
-                kind: try row.decode(column: "kind", as: String.self), ref: try row.decode(column: "ref", as: String.self),
-                title: try row.decode(column: "title", as: String.self), url: try row.decode(column: "url", as: String.self),
-                snippet: SearchText.snippet(body, terms: terms, open: "<mark>", close: "</mark>", escape: htmlEscape))
+            byKey[key] = (
+                Hit(
+                    kind: try row.decode(column: "kind", as: String.self), ref: try row.decode(column: "ref", as: String.self),
+                    title: try row.decode(column: "title", as: String.self), url: try row.decode(column: "url", as: String.self),
+                    snippet: ""),
+                try row.decode(column: "body", as: String.self)
+            )
         }
-        return ids.keys.compactMap { byKey[$0] }
+        var found = ids.keys.compactMap { byKey[$0] }
+        if ids.byTitle {
+            // Short documents (topics, templates): the query's words in the title count twice, in the text once.
+            let scored = found.map {
+                ($0, 2 * SearchText.matched(terms, in: Set(SearchText.stems($0.hit.title))) + SearchText.matched(terms, in: Set(SearchText.stems($0.body))))
+            }
+            found = scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.hit.title.count < $1.0.hit.title.count }.map(\.0)
+        }
+        // Snippets only for what is shown.
+        return found.prefix(limit).map { item in
+            var hit = item.hit
+            hit.snippet = SearchText.snippet(item.body, terms: terms, open: "<mark>", close: "</mark>", escape: htmlEscape)
+            return hit
+        }
     }
 
     /// The documents found, best first: by `id` (PostgreSQL) or by `fts_rowid` (SQLite).
@@ -113,6 +128,8 @@ enum SearchIndex {
         var column: String
         var keys: [String]
         var values: [any SQLExpression]
+        /// Not ranked by the database: order by how many query terms the title and text hold.
+        var byTitle = false
     }
 
     private static func rankedIDs(_ terms: [String], all: Bool, kinds: [String]?, limit: Int, on sql: any SQLDatabase)
@@ -146,6 +163,13 @@ enum SearchIndex {
             } else {
                 match += " AND kind : (" + kinds.joined(separator: " OR ") + ")"
             }
+        }
+        if let kinds, kinds.allSatisfy(fewKinds.contains) {
+            // A few hundred documents at most: BM25 would first count each term over the whole index for its
+            // weight; these are ranked by the query's words they hold instead (`byTitle`).
+            let rows = try await sql.raw("SELECT rowid AS r FROM search_fts WHERE search_fts MATCH \(bind: match) ORDER BY rowid DESC LIMIT 200").all()
+            let rowids = try rows.map { try $0.decode(column: "r", as: Int64.self) }
+            return Ranked(column: "fts_rowid", keys: rowids.map { String($0) }, values: rowids.map { SQLBind($0) }, byTitle: true)
         }
         // BM25 over every match of a common word costs milliseconds per thousand rows: only the newest
         // `candidateCap` matches (a rowid range FTS5 walks backwards cheaply) are ranked.

@@ -85,12 +85,16 @@ public enum SearchText {
         escape: (String) -> String = { $0 }
     ) -> String {
         let wanted = Set(terms)
-        // Each distinct word is stemmed once.
-        var memo: [Substring: Bool] = [:]
+        // A Russian Snowball stem is a beginning of its word, so a word that starts with none of the stems
+        // that stand for the wanted terms cannot match, and is not stemmed at all.
+        let prefixes = Array(Set(wanted.flatMap { term in [term] + synonyms.filter { $0.value == term }.map(\.key) }))
+        var memo: [String: Bool] = [:]
         func isHit(_ word: Substring) -> Bool {
-            if let known = memo[word] { return known }
-            let hit = wanted.contains(canonical(RussianStemmer.stem(word.lowercased().replacingOccurrences(of: "ё", with: "е"))))
-            memo[word] = hit
+            let lower = normalized(word)
+            guard prefixes.contains(where: { lower.hasPrefix($0) }) else { return false }
+            if let known = memo[lower] { return known }
+            let hit = wanted.contains(canonical(RussianStemmer.stem(lower)))
+            memo[lower] = hit
             return hit
         }
         // Runs of word and non-word characters, read only as far as the snippet reaches: up to the first
@@ -134,6 +138,13 @@ public enum SearchText {
         }
         if position < pieces.count || more { result += "…" }
         return result
+    }
+
+    /// Lower case with `ё` read as `е`, as `words` does.
+    static func normalized(_ word: Substring) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in word.lowercased().unicodeScalars { scalars.append(scalar == "ё" ? "е" : scalar) }
+        return String(scalars)
     }
 
     /// How far into a document (in characters) a snippet looks for the first match.
