@@ -167,7 +167,7 @@ enum SearchIndex {
         if let kinds, kinds.allSatisfy(fewKinds.contains) {
             // A few hundred documents at most: BM25 would first count each term over the whole index for its
             // weight; these are ranked by the query's words they hold instead (`byTitle`).
-            let rows = try await sql.raw("SELECT rowid AS r FROM search_fts WHERE search_fts MATCH \(bind: match) ORDER BY rowid DESC LIMIT 200").all()
+            let rows = try await sql.raw("SELECT rowid AS r FROM search_fts WHERE search_fts MATCH \(bind: match) ORDER BY rowid DESC LIMIT 60").all()
             let rowids = try rows.map { try $0.decode(column: "r", as: Int64.self) }
             return Ranked(column: "fts_rowid", keys: rowids.map { String($0) }, values: rowids.map { SQLBind($0) }, byTitle: true)
         }
@@ -194,6 +194,9 @@ enum SearchIndex {
     static let kinds: Set<String> = [KnowledgeBaseService.articleKind, KnowledgeBaseService.faqKind, templateKind, topicKind]
 
     static func htmlEscape(_ text: String) -> String {
+        // Most pieces of text need nothing escaped.
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") })
+        else { return text }
         var result = ""
         result.reserveCapacity(text.count)
         for character in text {

@@ -88,10 +88,16 @@ public enum SearchText {
         // A Russian Snowball stem is a beginning of its word, so a word that starts with none of the stems
         // that stand for the wanted terms cannot match, and is not stemmed at all.
         let prefixes = Array(Set(wanted.flatMap { term in [term] + synonyms.filter { $0.value == term }.map(\.key) }))
+        // Most words fail on their first letter: only those are lower-cased and compared.
+        let firstLetters = Set(prefixes.compactMap { $0.unicodeScalars.first })
         var memo: [String: Bool] = [:]
         func isHit(_ word: Substring) -> Bool {
+            guard let first = word.unicodeScalars.first,
+                firstLetters.contains(first) || first.properties.lowercaseMapping.unicodeScalars.first.map(firstLetters.contains) == true
+                    || (first == "Ё" || first == "ё")
+            else { return false }
             let lower = normalized(word)
-            guard prefixes.contains(where: { lower.hasPrefix($0) }) else { return false }
+            guard prefixes.contains(where: { lower.utf8.starts(with: $0.utf8) }) else { return false }
             if let known = memo[lower] { return known }
             let hit = wanted.contains(canonical(RussianStemmer.stem(lower)))
             memo[lower] = hit
@@ -102,13 +108,17 @@ public enum SearchText {
         var pieces: [(text: Substring, isWord: Bool, size: Int)] = []
         var firstHit: Int?
         var read = 0
-        var index = text.startIndex
-        while index < text.endIndex {
-            let isWord = text[index].isLetter || text[index].isNumber
+        // By Unicode scalars, not Characters: grapheme breaking costs more than everything else here, and
+        // the word characters of Russian text are single scalars.
+        let scalars = text.unicodeScalars
+        func isWordScalar(_ scalar: Unicode.Scalar) -> Bool { scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) }
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            let isWord = isWordScalar(scalars[index])
             var end = index
             var size = 0
-            while end < text.endIndex, (text[end].isLetter || text[end].isNumber) == isWord {
-                end = text.index(after: end)
+            while end < scalars.endIndex, isWordScalar(scalars[end]) == isWord {
+                end = scalars.index(after: end)
                 size += 1
             }
             pieces.append((text[index..<end], isWord, size))
@@ -122,7 +132,7 @@ public enum SearchText {
                 break
             }
         }
-        let more = index < text.endIndex
+        let more = index < scalars.endIndex
         // Start a few words before the first hit, stop at `length` characters.
         var start = max(0, (firstHit ?? 0) - 8)
         while start > 0, !pieces[start].isWord { start -= 1 }
