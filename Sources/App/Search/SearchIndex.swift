@@ -138,11 +138,12 @@ enum SearchIndex {
         if sql.dialect.name == "postgresql" {
             let query = terms.joined(separator: all ? " & " : " | ")
             let kindFilter: SQLQueryString = kinds.map { " AND kind IN (\(binds: $0))" } ?? ""
-            // Rank at most `candidateCap` matches (the newest), over the stored vector.
+            // Rank at most `postgresCandidateCap` matches, over the stored vector. Which ones is the planner's
+            // choice: asking for the newest would make it fetch and sort every match of a common word first.
             let rows = try await sql.raw("""
                 SELECT id FROM (SELECT id, terms_tsv FROM search_documents
                   WHERE terms_tsv @@ to_tsquery('simple', \(bind: query))\(kindFilter)
-                  ORDER BY updated_at DESC LIMIT \(bind: candidateCap)) AS candidates
+                  LIMIT \(bind: postgresCandidateCap)) AS candidates
                 ORDER BY ts_rank_cd(terms_tsv, to_tsquery('simple', \(bind: query))) DESC LIMIT \(bind: limit)
                 """).all()
             let ids = try rows.map { try $0.decode(column: "id", as: UUID.self) }
@@ -186,6 +187,7 @@ enum SearchIndex {
     /// How many matches are ranked at most; beyond it, the newest documents win. BM25 costs about 10 µs a
     /// candidate on SQLite; 300 keeps a common word's query within a few milliseconds.
     static let candidateCap = 300
+    static let postgresCandidateCap = 200
 
     /// Kinds with a few hundred documents at most (the classifier's topics, the claim templates).
     static let fewKinds: Set<String> = [templateKind, topicKind]
