@@ -118,7 +118,7 @@ enum SearchIndex {
         // Snippets only for what is shown.
         return found.prefix(limit).map { item in
             var hit = item.hit
-            hit.snippet = SearchText.snippet(item.body, terms: terms, open: "<mark>", close: "</mark>", escape: htmlEscape)
+            hit.snippet = SearchText.snippet(item.body, terms: terms, open: "<mark>", close: "</mark>", escape: Markdown.escape)
             return hit
         }
     }
@@ -194,25 +194,6 @@ enum SearchIndex {
 
     /// What the portal indexes. A search by kind names only these.
     static let kinds: Set<String> = [KnowledgeBaseService.articleKind, KnowledgeBaseService.faqKind, templateKind, topicKind]
-
-    static func htmlEscape(_ text: String) -> String {
-        // Most pieces of text need nothing escaped.
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") })
-        else { return text }
-        var result = ""
-        result.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
 }
 
 extension SearchIndex {

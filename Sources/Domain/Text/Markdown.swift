@@ -340,7 +340,10 @@ public enum Markdown {
         return url
     }
 
+    /// HTML-escapes text for element content and quoted attributes: the one escaping of the app's own
+    /// HTML (search snippets included). Text without `& < > " '` is returned as it is.
     public static func escape(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else { return text }
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for character in text {
