@@ -1,0 +1,84 @@
+import Testing
+
+@testable import Domain
+
+@Suite("Chat rules and the bot's matching")
+struct ChatTests {
+    static let entries = [
+        BotMatcher.Entry(id: "return-phone", question: "Можно ли вернуть исправный смартфон, если он не подошёл?"),
+        BotMatcher.Entry(id: "repair-term", question: "Сколько длится гарантийный ремонт?"),
+        BotMatcher.Entry(id: "flight-delay", question: "Что положено пассажиру при задержке рейса?"),
+        BotMatcher.Entry(id: "recalculation", question: "Как сделать перерасчёт платы за отопление?"),
+    ]
+
+    @Test func answersAnInflectedQuestionAndIsUnsureOfOthers() {
+        let bot = BotMatcher(entries: Self.entries)
+        guard case .sure(let match) = bot.answer("хочу вернуть телефон, он мне не подошел") else {
+            Issue.record("must answer")
+            return
+        }
+        #expect(match.entryID == "return-phone" && match.confidence >= bot.threshold)
+        #expect(bot.answer("задержка рейса: что мне положено?").sureID == "flight-delay")
+        guard case .unsure = bot.answer("как оформить визу в Турцию") else {
+            Issue.record("a question about something else is not answered")
+            return
+        }
+        #expect(bot.answer("?!…") == .unsure([]))
+        #expect(bot.answer(String(repeating: "ъ", count: 10_000)) == .unsure([]))
+    }
+
+    @Test func trainingAPhrasingAndSynonymsMakeItSure() {
+        let question = "магазин не чинит ноутбук уже два месяца"
+        let untrained = BotMatcher(entries: Self.entries)
+        guard case .unsure = untrained.answer(question) else {
+            Issue.record("not answered before training")
+            return
+        }
+        var entries = Self.entries
+        entries[1].phrasings = [question]
+        let trained = BotMatcher(entries: entries)
+        #expect(trained.answer(question).sureID == "repair-term")
+        #expect(trained.answer("магазин два месяца не чинит мой ноутбук").sureID == "repair-term", "and its rephrasings")
+
+        let withSynonyms = BotMatcher(entries: Self.entries, synonymGroups: [["самолёт", "рейс", "авиарейс"]])
+        #expect(withSynonyms.answer("задержка самолёта").sureID == "flight-delay")
+        #expect(BotMatcher(entries: Self.entries).answer("задержка самолёта").sureID == nil)
+    }
+
+    @Test func messagesAreCleanedAndBounded() throws {
+        #expect(try ChatRules.message("  <script>alert(1)</script>\n ") == "<script>alert(1)</script>", "kept as text, shown escaped")
+        #expect(try ChatRules.message("a\u{202E}b\u{0007}c\nd") == "abc\nd")
+        #expect(try ChatRules.message("👩‍💻") == "👩‍💻")
+        #expect(throws: ValidationFailure([FieldError("text", .required)])) { try ChatRules.message(" \u{200B} ") }
+        #expect(throws: ValidationFailure([FieldError("text", .tooLong)])) {
+            try ChatRules.message(String(repeating: "я", count: ChatRules.maxMessageLength + 1))
+        }
+        #expect(try ChatRules.message(String(repeating: "я", count: ChatRules.maxMessageLength)).count == ChatRules.maxMessageLength)
+    }
+
+    @Test func theRateLimiterAllowsBurstsThenRefills() {
+        var limiter = RateLimiter(capacity: 5, perSecond: 1)
+        var allowed = 0
+        for _ in 0..<5 where limiter.allow(now: 0) { allowed += 1 }
+        #expect(allowed == 5)
+        var ok = limiter.allow(now: 0.1)
+        #expect(!ok)
+        #expect(abs(limiter.wait(now: 0.5) - 0.5) < 1e-9)
+        ok = limiter.allow(now: 1.1)
+        #expect(ok)
+        ok = limiter.allow(now: 1.2)
+        #expect(!ok)
+        allowed = 0
+        for _ in 0..<5 where limiter.allow(now: 100) { allowed += 1 }
+        #expect(allowed == 5, "refilled to capacity, never beyond")
+        ok = limiter.allow(now: 100)
+        #expect(!ok)
+    }
+}
+
+extension BotMatcher.Answer {
+    var sureID: String? {
+        if case .sure(let match) = self { return match.entryID }
+        return nil
+    }
+}
