@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Domain
@@ -80,5 +81,48 @@ extension BotMatcher.Answer {
     var sureID: String? {
         if case .sure(let match) = self { return match.entryID }
         return nil
+    }
+}
+
+@Suite("Consultation")
+struct ConsultationTests {
+    static let calendar: ProductionCalendar = CalendarTests.calendar
+    static let a = UserID()
+    static let b = UserID()
+
+    /// Local time in the region (Europe/Volgograd, UTC+3).
+    static func at(_ iso: String, _ hour: Int, _ minute: Int = 0) -> Date {
+        calendar.start(of: LocalDate(iso: iso)!).addingTimeInterval(Double(hour * 3600 + minute * 60))
+    }
+
+    static func person(_ id: UserID, open: Int, capacity: Int = 3, contacts: Int = 0, present: Bool = true) -> LoadCandidate {
+        LoadCandidate(userID: id, present: present, open: open, capacity: capacity, contactsToday: contacts)
+    }
+
+    @Test func routesByHoursPresenceAndLoad() {
+        let monday = "2026-11-23"
+        let open = Self.at(monday, 10)
+        #expect(ConsultationRouting.route(at: open, hours: .standard, calendar: Self.calendar, operators: [Self.person(Self.a, open: 0, contacts: 5), Self.person(Self.b, open: 1, contacts: 2)]) == .assign(Self.b), "fewest contacts today")
+        #expect(ConsultationRouting.route(at: open, hours: .standard, calendar: Self.calendar, operators: [Self.person(Self.a, open: 3), Self.person(Self.b, open: 3)]) == .queue, "everyone at the limit")
+        #expect(ConsultationRouting.route(at: open, hours: .standard, calendar: Self.calendar, operators: [Self.person(Self.a, open: 0, present: false)]) == .bot(.nobodyOnline))
+        #expect(ConsultationRouting.route(at: Self.at(monday, 18, 0), hours: .standard, calendar: Self.calendar, operators: [Self.person(Self.a, open: 0)]) == .bot(.afterHours))
+        #expect(ConsultationRouting.route(at: Self.at(monday, 8, 59), hours: .standard, calendar: Self.calendar, operators: [Self.person(Self.a, open: 0)]) == .bot(.afterHours))
+        #expect(ConsultationRouting.route(at: Self.at("2026-11-04", 12), hours: .standard, calendar: Self.calendar, operators: [Self.person(Self.a, open: 0)]) == .bot(.afterHours), "4 November is a holiday")
+    }
+
+    @Test func transitionsCheckStateAndOwner() throws {
+        let waiting = Consultation(state: .waiting)
+        let active = try waiting.applying(.assign(Self.a), by: Self.a)
+        #expect(active == Consultation(state: .active, operatorID: Self.a))
+        #expect(throws: ConsultationRefusal.notYours) { try active.applying(.transfer(to: Self.a), by: Self.b) }
+        #expect(throws: ConsultationRefusal.sameOperator) { try active.applying(.transfer(to: Self.a), by: Self.a) }
+        let moved = try active.applying(.transfer(to: Self.b), by: Self.a)
+        #expect(moved.operatorID == Self.b)
+        #expect(throws: ConsultationRefusal.notYours) { try moved.applying(.close(.answered), by: Self.a) }
+        let closed = try moved.applying(.close(.appealCreated), by: Self.b)
+        #expect(closed.state == .closed)
+        #expect(throws: ConsultationRefusal.wrongState(.closed)) { try closed.applying(.assign(Self.a), by: Self.a) }
+        #expect(try Consultation(state: .bot).applying(.queue, by: nil).state == .waiting)
+        #expect(try Consultation(state: .bot).applying(.close(.abandoned), by: nil).state == .closed)
     }
 }
