@@ -126,3 +126,44 @@ struct ConsultationTests {
         #expect(try Consultation(state: .bot).applying(.close(.abandoned), by: nil).state == .closed)
     }
 }
+
+@Suite("Staff channels")
+struct StaffChannelTests {
+    static let rpn = OrganisationID()
+    static let department = OrganisationID()
+    static let district = OrganisationID()
+    static let other = OrganisationID()
+    static let tree = OrganisationTree(parents: [(rpn, nil), (department, rpn), (district, nil), (other, nil)])
+
+    static func staff(_ role: Role, at organisation: OrganisationID?) -> Actor {
+        Actor(userID: UserID(), grants: [Grant(role: role, organisationID: organisation)])
+    }
+
+    @Test func onlyMembersReadAChannel() {
+        let channel = StaffChannel(kind: .agencies, organisations: [Self.rpn, Self.district])
+        #expect(ChannelAccess.mayRead(Self.staff(.coordinator, at: Self.district), channel, tree: Self.tree))
+        #expect(ChannelAccess.mayRead(Self.staff(.executor, at: Self.rpn), channel, tree: Self.tree))
+        #expect(!ChannelAccess.mayRead(Self.staff(.executor, at: Self.department), channel, tree: Self.tree), "not below unless the channel says so")
+        var wide = channel
+        wide.includesSubordinates = true
+        #expect(ChannelAccess.mayRead(Self.staff(.executor, at: Self.department), wide, tree: Self.tree))
+        #expect(!ChannelAccess.mayRead(Self.staff(.executor, at: Self.other), wide, tree: Self.tree))
+        #expect(!ChannelAccess.mayRead(Actor(userID: UserID(), grants: [Grant(role: .citizen, organisationID: nil)]), wide, tree: Self.tree))
+        let closed = OrganisationTree(parents: [(Self.rpn, nil), (Self.district, nil)], inactive: [Self.district])
+        #expect(!ChannelAccess.mayRead(Self.staff(.coordinator, at: Self.district), channel, tree: closed), "a deactivated organisation's grants count for nothing")
+    }
+
+    @Test func directAndAppealChannels() {
+        let alice = Self.staff(.executor, at: Self.rpn)
+        let bob = Self.staff(.executor, at: Self.district)
+        let direct = StaffChannel(kind: .direct, people: [alice.userID, bob.userID])
+        #expect(ChannelAccess.check(direct))
+        #expect(ChannelAccess.mayRead(alice, direct, tree: Self.tree) && ChannelAccess.mayRead(bob, direct, tree: Self.tree))
+        #expect(!ChannelAccess.mayRead(Self.staff(.executor, at: Self.rpn), direct, tree: Self.tree))
+        let thread = StaffChannel(kind: .appeal, appealScope: .organisation(Self.department))
+        #expect(ChannelAccess.mayRead(Self.staff(.coordinator, at: Self.rpn), thread, tree: Self.tree), "a coordinator above sees the appeal")
+        #expect(!ChannelAccess.mayRead(Self.staff(.executor, at: Self.rpn), thread, tree: Self.tree), "an executor only in their own organisation")
+        #expect(!ChannelAccess.check(StaffChannel(kind: .agencies, organisations: [Self.rpn])))
+        #expect(Unread.count(lastSeq: 10, lastRead: 7) == 3 && Unread.count(lastSeq: 10, lastRead: nil) == 10 && Unread.count(lastSeq: 3, lastRead: 5) == 0)
+    }
+}
