@@ -26,6 +26,8 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
             timeZone: config.timeZone))
     app.routingCache = RoutingCache()
     app.assignmentGate = AssignmentGate()
+    app.viewCounter = ViewCounter()
+    app.botCache = BotService.Cache()
     app.appealWriter = AppealWriter(region: config.regionCode, database: { [unowned app] in app.db })
     Migrations.register(on: app)
 

@@ -15,6 +15,7 @@ func routes(_ app: Application) throws {
     SearchController().bootAPI(api)
     PortalController().bootAPI(api)
     ClaimsController().bootAPI(api)
+    BotController().bootAPI(api)
     try api.register(collection: CuratorController.API())
 
     let pages = app.grouped(SessionAuthenticator(), CSRFMiddleware(), FlashMiddleware())
@@ -24,6 +25,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: EditorController())
     try pages.register(collection: AccessibilityController())
     try pages.register(collection: ClaimsController())
+    try pages.register(collection: BotController())
     try pages.register(collection: AuthController())
     try pages.register(collection: AdminController())
     try pages.register(collection: ClassifierAdminController())

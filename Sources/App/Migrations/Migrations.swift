@@ -24,6 +24,7 @@ enum Migrations {
         app.migrations.add(M0016CreateKnowledgeBase())
         app.migrations.add(M0017SearchFTSKeys())
         app.migrations.add(M0018CreateClaimDrafts())
+        app.migrations.add(M0019CreateBotTraining())
     }
 }
 

@@ -387,6 +387,7 @@ struct EditorController: RouteCollection {
                     "editor/faq", try await Self.faqForm(request, entry: entry, input: snapshot, preview: Markdown.html(checked.answer)))
             }
             let saved = try await KnowledgeBaseService.saveFAQ(entryID: entry?.id, checked, author: author, now: request.now, on: request.db)
+            request.application.botCache.invalidate()
             return request.seeOther("/editor/faq/\(try saved.requireID().uuidString)", flash: "Сохранено.")
         } onInvalid: { failure in
             try await Self.faqForm(request, entry: entry, input: snapshot, failure: failure)

@@ -47,11 +47,10 @@ final class ViewCounter: Sendable {
 extension Application {
     private struct ViewCounterKey: StorageKey { typealias Value = ViewCounter }
 
+    /// Set up once in `configure`, before any request can arrive (storage is not for concurrent first use).
     var viewCounter: ViewCounter {
-        if let counter = storage[ViewCounterKey.self] { return counter }
-        let counter = ViewCounter()
-        storage[ViewCounterKey.self] = counter
-        return counter
+        get { configured(ViewCounterKey.self) }
+        set { storage[ViewCounterKey.self] = newValue }
     }
 }
 
