@@ -28,6 +28,8 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     app.assignmentGate = AssignmentGate()
     app.viewCounter = ViewCounter()
     app.botCache = BotService.Cache()
+    // A person types a question every few seconds at most; a script flooding the training queue does not.
+    app.botRateLimits = ClientRateLimits(capacity: 20, perSecond: 0.5)
     app.appealWriter = AppealWriter(region: config.regionCode, database: { [unowned app] in app.db })
     Migrations.register(on: app)
 

@@ -24,6 +24,7 @@ struct BotController: RouteCollection {
 
     @Sendable
     func ask(request: Request) async throws -> BotService.Reply {
+        try request.application.botRateLimits.check(request.clientAddress, now: request.now)
         let input = try request.content.decode(AskInput.self)
         return try await BotService.ask(input.question ?? "", on: request)
     }

@@ -11,6 +11,8 @@ enum AppError: Error {
     case emailNotConfirmed
     case accountBlocked
     case throttled(retryAfter: Int)
+    /// Too many requests of another kind than sign-in (the bot's questions).
+    case rateLimited(retryAfter: Int)
     case csrf
     case badRequest(String)
     case conflict(String)
@@ -20,7 +22,7 @@ enum AppError: Error {
         case .unauthenticated, .invalidCredentials: .unauthorized
         case .forbidden, .csrf, .emailNotConfirmed, .accountBlocked: .forbidden
         case .notFound: .notFound
-        case .throttled: .tooManyRequests
+        case .throttled, .rateLimited: .tooManyRequests
         case .badRequest: .badRequest
         case .conflict: .conflict
         }
@@ -35,6 +37,7 @@ enum AppError: Error {
         case .emailNotConfirmed: "Email address is not confirmed; a new confirmation link was sent"
         case .accountBlocked: "Account is blocked"
         case .throttled(let seconds): "Too many failed sign-in attempts; retry after \(seconds) seconds"
+        case .rateLimited(let seconds): "Too many requests; retry after \(seconds) seconds"
         case .csrf: "Invalid or missing CSRF token"
         case .badRequest(let message): message
         case .conflict(let message): message
@@ -96,6 +99,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
             status = error.status
             reason = error.reason
             if case .throttled(let seconds) = error { headers.replaceOrAdd(name: .retryAfter, value: String(seconds)) }
+            if case .rateLimited(let seconds) = error { headers.replaceOrAdd(name: .retryAfter, value: String(seconds)) }
         case let refusal as LifecycleRefusal:
             status = refusal.status
             reason = refusal.reason
@@ -143,6 +147,7 @@ struct AppErrorMiddleware: AsyncMiddleware {
         }
         var text = Strings.errorPage(status.code)
         if case .throttled(let seconds) = error as? AppError { text.message = Strings.throttled(seconds: seconds) }
+        if case .rateLimited(let seconds) = error as? AppError { text.message = Strings.rateLimited(seconds: seconds) }
         if case .csrf = error as? AppError { text.message = Strings.csrfFailed }
         do {
             let page = ErrorPage(

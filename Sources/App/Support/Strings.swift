@@ -531,6 +531,9 @@ enum Strings {
         let minutes = max(1, (seconds + 59) / 60)
         return "Слишком много неудачных попыток входа. Повторите через \(minutes) мин."
     }
+    static func rateLimited(seconds: Int) -> String {
+        "Слишком много запросов подряд. Повторите через \(max(1, seconds)) с."
+    }
     static let emailNotConfirmed =
         "Адрес электронной почты ещё не подтверждён. Мы отправили письмо со ссылкой ещё раз — проверьте почту."
     static let accountBlocked = "Учётная запись заблокирована. Обратитесь к администратору."

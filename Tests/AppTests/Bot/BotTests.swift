@@ -42,6 +42,20 @@ struct BotTests {
         }
     }
 
+    @Test func floodingIsThrottledWithAClearAnswer() async throws {
+        try await withApp(demo: false) { app in
+            let api = try API(app)
+            var statuses: [HTTPResponseStatus] = []
+            for index in 0..<25 {
+                statuses.append(try await api.send(.POST, "/api/v1/bot/ask", json: ["question": "вопрос номер \(index)"]).status)
+            }
+            #expect(statuses.prefix(20).allSatisfy { $0 == .ok })
+            let refused = try await api.send(.POST, "/api/v1/bot/ask", json: ["question": "ещё один"])
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.headers.first(name: .retryAfter) != nil)
+        }
+    }
+
     @Test func badInputAndAccessAreRefused() async throws {
         try await withApp(demo: true) { app in
             let api = try API(app)
