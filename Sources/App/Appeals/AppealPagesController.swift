@@ -131,13 +131,13 @@ struct AppealPagesController: RouteCollection {
             found += items.count
             return items.isEmpty ? nil : ChoosePage.Group(name: category.name, subcategories: items)
         }
+        let claimToken = try? request.query.get(String.self, at: "claim")
+        let claimFound = try await Self.claim(request, token: claimToken) != nil
         return try await request.render(
             "appeals/choose",
             ChoosePage(
                 layout: await Layout.make(for: request, title: "Новое обращение"), query: query, groups: groups, found: found,
-                onBehalf: behalf,
-                claim: try await Self.claim(request, token: try? request.query.get(String.self, at: "claim")) == nil
-                    ? nil : try? request.query.get(String.self, at: "claim")))
+                onBehalf: behalf, claim: claimFound ? claimToken : nil))
     }
 
     private func formPage(

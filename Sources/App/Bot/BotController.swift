@@ -29,11 +29,6 @@ struct BotController: RouteCollection {
         return try await BotService.ask(input.question ?? "", on: request)
     }
 
-    static func id(_ request: Request) throws -> UUID {
-        guard let id = request.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound }
-        return id
-    }
-
     struct QueueList: Content {
         var items: [BotService.QueueItem]
     }
@@ -54,7 +49,7 @@ struct BotController: RouteCollection {
         let user = try await EditorController.requireEditor(request)
         let input = try request.content.decode(TeachInput.self)
         guard let slug = input.faq?.nonBlank else { throw ValidationFailure([FieldError("faq", .required)]) }
-        try await BotService.teach(try Self.id(request), faqSlug: slug, by: user, on: request)
+        try await BotService.teach(try request.uuidParameter("id"), faqSlug: slug, by: user, on: request)
         return .noContent
     }
 
@@ -94,14 +89,14 @@ struct BotController: RouteCollection {
         let user = try await EditorController.requireEditor(request)
         let input = try request.content.decode(TeachInput.self)
         guard let slug = input.faq?.nonBlank else { return request.seeOther("/editor/bot", flash: "Выберите вопрос из списка.") }
-        try await BotService.teach(try Self.id(request), faqSlug: slug, by: user, on: request)
+        try await BotService.teach(try request.uuidParameter("id"), faqSlug: slug, by: user, on: request)
         return request.seeOther("/editor/bot", flash: "Помощник научен: теперь он отвечает на этот вопрос.")
     }
 
     @Sendable
     func dismissFromPage(request: Request) async throws -> Response {
         let user = try await EditorController.requireEditor(request)
-        try await BotService.dismiss(try Self.id(request), by: user, on: request)
+        try await BotService.dismiss(try request.uuidParameter("id"), by: user, on: request)
         return request.seeOther("/editor/bot", flash: "Вопрос убран из очереди.")
     }
 }

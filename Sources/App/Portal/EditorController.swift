@@ -32,11 +32,6 @@ struct EditorController: RouteCollection {
         return try user.requireID()
     }
 
-    static func id(_ request: Request) throws -> UUID {
-        guard let id = request.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound }
-        return id
-    }
-
     // MARK: Lists
 
     struct ListPage: Encodable {
@@ -177,7 +172,7 @@ struct EditorController: RouteCollection {
     @Sendable
     func editArticle(request: Request) async throws -> Response {
         _ = try await Self.requireEditor(request)
-        guard let article = try await Article.find(try Self.id(request), on: request.db) else { throw AppError.notFound }
+        let article = try await request.model(Article.self, "id")
         return try await request.render("editor/article", try await Self.form(request, article: article, input: nil))
     }
 
@@ -189,7 +184,7 @@ struct EditorController: RouteCollection {
     @Sendable
     func updateArticle(request: Request) async throws -> Response {
         _ = try await Self.requireEditor(request)
-        guard let article = try await Article.find(try Self.id(request), on: request.db) else { throw AppError.notFound }
+        let article = try await request.model(Article.self, "id")
         return try await save(request, article: article)
     }
 
@@ -238,7 +233,7 @@ struct EditorController: RouteCollection {
     @Sendable
     func revisions(request: Request) async throws -> Response {
         _ = try await Self.requireEditor(request)
-        let id = try Self.id(request)
+        let id = try request.uuidParameter("id")
         guard let article = try await Article.find(id, on: request.db) else { throw AppError.notFound }
         let revisions = try await KnowledgeBaseService.revisions(of: id, on: request.db)
         let authorIDs = Set(revisions.compactMap(\.authorID))
@@ -272,7 +267,7 @@ struct EditorController: RouteCollection {
     @Sendable
     func revision(request: Request) async throws -> Response {
         _ = try await Self.requireEditor(request)
-        let id = try Self.id(request)
+        let id = try request.uuidParameter("id")
         guard let number = request.parameters.get("number").flatMap(Int.init),
             let article = try await Article.find(id, on: request.db),
             let revision = try await KnowledgeBaseService.revision(number, of: id, on: request.db)
@@ -289,7 +284,7 @@ struct EditorController: RouteCollection {
     @Sendable
     func restore(request: Request) async throws -> Response {
         let author = try await Self.requireEditor(request)
-        let id = try Self.id(request)
+        let id = try request.uuidParameter("id")
         guard let number = request.parameters.get("number").flatMap(Int.init) else { throw AppError.notFound }
         do {
             let article = try await KnowledgeBaseService.restore(number, of: id, author: author, now: request.now, on: request.db)
@@ -359,7 +354,7 @@ struct EditorController: RouteCollection {
     @Sendable
     func editFAQ(request: Request) async throws -> Response {
         _ = try await Self.requireEditor(request)
-        guard let entry = try await FAQEntry.find(try Self.id(request), on: request.db) else { throw AppError.notFound }
+        let entry = try await request.model(FAQEntry.self, "id")
         return try await request.render("editor/faq", try await Self.faqForm(request, entry: entry, input: nil))
     }
 
@@ -371,7 +366,7 @@ struct EditorController: RouteCollection {
     @Sendable
     func updateFAQ(request: Request) async throws -> Response {
         _ = try await Self.requireEditor(request)
-        guard let entry = try await FAQEntry.find(try Self.id(request), on: request.db) else { throw AppError.notFound }
+        let entry = try await request.model(FAQEntry.self, "id")
         return try await saveFAQ(request, entry: entry)
     }
 
