@@ -30,6 +30,9 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     app.botCache = BotService.Cache()
     // A person types a question every few seconds at most; a script flooding the training queue does not.
     app.botRateLimits = ClientRateLimits(capacity: 20, perSecond: 0.5)
+    // A few chats (and transcript mails) in a row, then one a minute per client address.
+    app.chatStartLimits = ClientRateLimits(capacity: 5, perSecond: 1.0 / 60)
+    app.chatHub = ChatHub()
     app.appealWriter = AppealWriter(region: config.regionCode, database: { [unowned app] in app.db })
     Migrations.register(on: app)
 
@@ -111,6 +114,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     }
 
     try routes(app)
+    app.chatBus?.start(app: app)
 }
 
 func configureDatabase(_ app: Application, _ database: AppConfig.DatabaseConfig) throws {
@@ -126,6 +130,12 @@ func configureDatabase(_ app: Application, _ database: AppConfig.DatabaseConfig)
         configuration.searchPath = app.config.postgresSearchPath
         app.databases.use(
             .postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .trace), as: .psql)
+        // Chat messages reach the other nodes through LISTEN/NOTIFY, one channel per schema.
+        let channel = "consumerdesk_chat" + (app.config.postgresSearchPath?.first.map { "_" + $0.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" } } ?? "")
+        app.chatBusChannel = channel
+        let bus = PostgresChatBus(configuration: configuration.coreConfiguration, channel: channel, logger: app.logger)
+        app.lifecycle.use(ChatBusLifecycle(bus: bus))
+        app.chatBus = bus
     }
 }
 

@@ -61,11 +61,16 @@ enum BotService {
     }
 
     static func ask(_ raw: String, on request: Request) async throws -> Reply {
+        try await ask(raw, app: request.application, db: request.db, now: request.now)
+    }
+
+    /// The same answer for a request and for a chat connection (which has no request).
+    static func ask(_ raw: String, app: Application, db: any Database, now: Date) async throws -> Reply {
         let question = try ChatRules.message(raw)
-        let matcher = try await request.application.botCache.matcher(on: request.db, now: request.now)
+        let matcher = try await app.botCache.matcher(on: db, now: now)
         switch matcher.answer(question) {
         case .sure(let match):
-            guard let id = UUID(uuidString: match.entryID), let entry = try await FAQEntry.find(id, on: request.db) else {
+            guard let id = UUID(uuidString: match.entryID), let entry = try await FAQEntry.find(id, on: db) else {
                 throw AppError.notFound
             }
             return Reply(
@@ -74,11 +79,11 @@ enum BotService {
                 confidence: match.confidence, source: Source(title: entry.question, url: entry.url), suggestions: [], appealUrl: "/appeals/new")
         case .unsure(let guesses):
             let ids = guesses.compactMap { UUID(uuidString: $0.entryID) }
-            let entries = ids.isEmpty ? [] : try await FAQEntry.query(on: request.db).filter(\.$id ~~ ids).all()
+            let entries = ids.isEmpty ? [] : try await FAQEntry.query(on: db).filter(\.$id ~~ ids).all()
             let byID = Dictionary(entries.compactMap { e in e.id.map { ($0, e) } }, uniquingKeysWith: { a, _ in a })
-            if let sql = request.db as? any SQLDatabase {
+            if let sql = db as? any SQLDatabase {
                 try await sql.insert(into: "bot_unanswered").columns("id", "question", "guess_faq_id", "asked_at", "state")
-                    .values(SQLBind(UUID()), SQLBind(question), SQLBind(ids.first), SQLBind(request.now), SQLBind("open")).run()
+                    .values(SQLBind(UUID()), SQLBind(question), SQLBind(ids.first), SQLBind(now), SQLBind("open")).run()
             }
             return Reply(
                 kind: "unsure",

@@ -25,6 +25,7 @@ enum Migrations {
         app.migrations.add(M0017SearchFTSKeys())
         app.migrations.add(M0018CreateClaimDrafts())
         app.migrations.add(M0019CreateBotTraining())
+        app.migrations.add(M0020CreateChat())
     }
 }
 

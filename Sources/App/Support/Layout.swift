@@ -15,6 +15,8 @@ struct Layout: Encodable {
         var supervises: Bool
         /// Shows «Редактор» (knowledge base and FAQ).
         var edits: Bool
+        /// Shows «Консультации» (the operator's console).
+        var operates: Bool
     }
 
     var title: String
@@ -28,6 +30,8 @@ struct Layout: Encodable {
     var a11yClasses: String?
     /// This page's address, percent-encoded, for returning to it after switching the version.
     var here: String
+    /// The online-consultation window in the corner: for visitors and citizens, not staff at work.
+    var chatWidget: Bool
 
     static func make(for request: Request, title: String) async -> Layout {
         var person: Person?
@@ -43,14 +47,16 @@ struct Layout: Encodable {
                     [Action.coordinate, .execute, .approveAnswers, .superviseQuality].contains { Policy.permitsAnywhere(a, $0, tree: links) }
                 } ?? false,
                 supervises: actor.map { Policy.permitsAnywhere($0, .superviseQuality, tree: links) } ?? false,
-                edits: actor.map { Policy.permitsAnywhere($0, .editContent, tree: links) } ?? false)
+                edits: actor.map { Policy.permitsAnywhere($0, .editContent, tree: links) } ?? false,
+                operates: actor.map { Policy.permitsAnywhere($0, .answerConsultations, tree: links) } ?? false)
         }
         return Layout(
             title: title, csrf: request.csrfToken, user: person, flash: request.flash,
             demo: request.application.config.demo, a11y: AccessibilitySettings.of(request),
             a11yClasses: AccessibilitySettings.of(request)?.classes,
             here: (request.method == .GET ? (request.safeNext(request.url.string) ?? "/") : "/")
-                .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2F")
+                .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "%2F",
+            chatWidget: !(person?.isStaff ?? false))
     }
 }
 

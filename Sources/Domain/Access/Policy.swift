@@ -37,6 +37,8 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case editContent
     /// Read the knowledge base's internal articles (law changes, court practice for specialists).
     case readInternalContent
+    /// Answer citizens in the online consultation: go online, take chats, read their transcripts.
+    case answerConsultations
 }
 
 /// Where an action applies: the whole platform, or one organisation.
@@ -89,6 +91,7 @@ public enum Policy {
         .manageCalendar: [.admin: .subtree],
         .editContent: [.editor: .subtree, .admin: .subtree],
         .readInternalContent: Dictionary(uniqueKeysWithValues: Role.allCases.filter(\.isStaff).map { ($0, .subtree) }),
+        .answerConsultations: [.operator: .subtree, .admin: .subtree],
         .viewAppeals: [
             .moderator: .subtree, .coordinator: .subtree, .executor: .ownOrganisation, .manager: .subtree,
             .curator: .subtree, .admin: .subtree,

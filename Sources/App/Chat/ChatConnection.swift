@@ -1,0 +1,344 @@
+import Domain
+import Fluent
+import Foundation
+import Vapor
+
+/// Who is on the other end of a socket, decided once when it opens (session cookie or bearer token;
+/// an anonymous citizen proves each consultation with its key instead).
+struct ChatIdentity: Sendable {
+    var userID: UUID?
+    var displayName: String?
+    var actor: Actor?
+    var mayOperate: Bool
+}
+
+/// What a person may do on a topic.
+enum TopicGrant: Sendable, Equatable {
+    /// The consultation's citizen (by key or account).
+    case citizen(name: String)
+    /// Any operator reads consultations; only the one on it writes.
+    case consultationOperator
+    /// A member of a staff channel.
+    case channelMember
+}
+
+enum ChatAccess {
+    /// `nil` for a topic that does not exist and for one the person may not read alike: nothing leaks.
+    static func grant(_ topic: UUID, token: String?, identity: ChatIdentity, app: Application) async throws -> TopicGrant? {
+        if let consultation = try await ConsultationRecord.find(topic, on: app.db) {
+            if let token, Secrets.constantTimeEquals(Secrets.hash(token), consultation.tokenHash) {
+                return .citizen(name: consultation.citizenName)
+            }
+            if let user = identity.userID, user == consultation.citizenID { return .citizen(name: consultation.citizenName) }
+            return identity.mayOperate ? .consultationOperator : nil
+        }
+        guard let actor = identity.actor, let channel = try await StaffChatService.channel(topic, on: app.db) else { return nil }
+        let tree = try await OrganisationQueries.tree(on: app.db)
+        return ChannelAccess.mayRead(actor, channel, tree: tree) ? .channelMember : nil
+    }
+}
+
+/// One WebSocket connection: frames from the client and the topics' messages go through one inbox and
+/// are handled one at a time, so per topic every message is sent once, in order (`DeliveryGate`).
+enum ChatConnection {
+    /// Per connection: 10 messages at once, then one a second (a person typing never notices).
+    static let sendLimit = (capacity: 10, perSecond: 1.0)
+
+    /// Call from the upgrade closure, synchronously: the handlers are attached before any frame can arrive.
+    static func attach(_ ws: WebSocket, identity: ChatIdentity, app: Application) {
+        let (events, inbox) = AsyncStream.makeStream(of: ConnectionEvent.self)
+        ws.pingInterval = .seconds(30)
+        ws.onText { _, text in inbox.yield(.frame(text)) }
+        ws.onBinary { _, _ in inbox.yield(.binary) }
+        ws.onClose.whenComplete { _ in inbox.finish() }
+        app.chatHub.connected()
+        Task {
+            var session = Session(ws: ws, identity: identity, app: app, inbox: inbox)
+            for await event in events {
+                await session.handle(event)
+            }
+            app.chatHub.disconnected(session.id, topics: session.topics.keys)
+        }
+    }
+
+    struct Subscription {
+        var grant: TopicGrant
+        var lastSent: Int64
+    }
+
+    struct Session {
+        let ws: WebSocket
+        let identity: ChatIdentity
+        let app: Application
+        let inbox: ChatHub.Inbox
+        /// Identifies the connection in the hub (the socket object lives as long as it does).
+        let id: ObjectIdentifier
+        var topics: [UUID: Subscription] = [:]
+        var limiter = RateLimiter(capacity: sendLimit.capacity, perSecond: sendLimit.perSecond)
+        var lastTyping: Double = 0
+        let started = ContinuousClock.now
+
+        init(ws: WebSocket, identity: ChatIdentity, app: Application, inbox: ChatHub.Inbox) {
+            self.ws = ws
+            self.identity = identity
+            self.app = app
+            self.inbox = inbox
+            self.id = ObjectIdentifier(ws)
+        }
+
+        var seconds: Double {
+            let elapsed = ContinuousClock.now - started
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+
+        mutating func handle(_ event: ConnectionEvent) async {
+            do {
+                switch event {
+                case .frame(let text):
+                    await handleFrame(text)
+                case .binary:
+                    error("malformed", "Binary frames are not accepted; send JSON text")
+                case .message(let message, let json):
+                    try await deliver(message.topic, seq: message.seq, json: json)
+                case .poke(let topic, let seq):
+                    try await deliver(topic, seq: seq, json: nil)
+                case .typing(let topic, let name, let from):
+                    guard from != id, topics[topic] != nil else { return }
+                    write(ServerFrame(type: "typing", topic: topic, name: name))
+                }
+            } catch {
+                app.logger.warning("Chat connection: \(String(reflecting: error))")
+                self.error("server_error", "The server could not complete the request")
+            }
+        }
+
+        // MARK: Client frames
+
+        mutating func handleFrame(_ text: String) async {
+            let frame: ClientFrame
+            do {
+                frame = try ChatFrames.parse(text)
+            } catch {
+                let code: String
+                switch error {
+                case .malformed: code = "malformed"
+                case .unknownType: code = "unknown_type"
+                case .invalidField: code = "invalid_field"
+                }
+                self.error(code, error.reason)
+                return
+            }
+            do {
+                switch frame {
+                case .ping:
+                    write(ServerFrame(type: "pong"))
+                case .subscribe(let topic, let after, let token):
+                    try await subscribe(topic, after: after, token: token)
+                case .unsubscribe(let topic):
+                    topics[topic] = nil
+                    app.chatHub.unsubscribe(topic, connection: id)
+                    write(ServerFrame(type: "unsubscribed", topic: topic))
+                case .send(let topic, let text, let ref):
+                    try await send(text, to: topic, ref: ref)
+                case .read(let topic, let seq):
+                    guard topics[topic]?.grant == .channelMember, let user = identity.userID else {
+                        error("not_subscribed", "Subscribe to the channel first", topic: topic)
+                        return
+                    }
+                    try await StaffChatService.markRead(topic, user: user, seq: seq, on: app.db)
+                case .typing(let topic):
+                    guard let subscription = topics[topic] else { return }
+                    let now = seconds
+                    guard now - lastTyping >= 2 else { return }
+                    lastTyping = now
+                    let name: String
+                    switch subscription.grant {
+                    case .citizen(let citizen): name = citizen
+                    default: name = identity.displayName ?? ""
+                    }
+                    app.chatHub.send(.typing(topic: topic, name: name, from: id), to: topic)
+                }
+            } catch let failure as ValidationFailure {
+                let field = failure.errors.first
+                let code = field?.code == .tooLong ? "too_long" : "invalid_field"
+                error(code, "\(field?.field ?? "text"): \(Strings.en(field?.code ?? .invalidValue))", ref: frame.ref, topic: frame.topic)
+            } catch {
+                app.logger.warning("Chat frame failed: \(String(reflecting: error))")
+                self.error("server_error", "The server could not complete the request", ref: frame.ref, topic: frame.topic)
+            }
+        }
+
+        mutating func subscribe(_ topic: UUID, after: Int64, token: String?) async throws {
+            guard let grant = try await ChatAccess.grant(topic, token: token, identity: identity, app: app) else {
+                error("forbidden", "No such topic, or you may not read it", topic: topic)
+                return
+            }
+            // Listen first, then read the history: whatever arrives meanwhile waits in the inbox and
+            // the gate drops what the history already sent.
+            let lastSeq = try await ChatStore.lastSeq(of: topic, on: app.db) ?? 0
+            app.chatHub.subscribe(topic, connection: id, inbox: inbox, seen: lastSeq)
+            var subscription = Subscription(grant: grant, lastSent: min(after, lastSeq))
+            var frame = ServerFrame(type: "subscribed", topic: topic)
+            frame.lastSeq = lastSeq
+            if let consultation = try await ConsultationRecord.find(topic, on: app.db) {
+                frame.state = consultation.state.rawValue
+            }
+            write(frame)
+            topics[topic] = subscription
+            if after == 0 {
+                let recent = try await ChatStore.latest(of: topic, limit: 200, on: app.db)
+                if let first = recent.first { subscription.lastSent = first.seq - 1 }
+                topics[topic] = subscription
+                for message in recent { try await deliver(topic, seq: message.seq, json: ServerFrame.json(message)) }
+            } else {
+                try await catchUp(topic, upTo: lastSeq)
+            }
+        }
+
+        mutating func send(_ raw: String, to topic: UUID, ref: String?) async throws {
+            if !limiter.allow(now: seconds) {
+                let wait = max(1, Int(limiter.wait(now: seconds).rounded(.up)))
+                var frame = ServerFrame(type: "error", topic: topic, ref: ref)
+                frame.code = "rate_limited"
+                frame.reason = "Too many messages; wait \(wait) seconds"
+                frame.message = ChatStrings.flood(wait)
+                frame.retryAfter = wait
+                write(frame)
+                return
+            }
+            let text = try ChatRules.message(raw)
+            let grant: TopicGrant
+            if let known = topics[topic]?.grant {
+                grant = known
+            } else if let resolved = try await ChatAccess.grant(topic, token: nil, identity: identity, app: app) {
+                grant = resolved
+            } else {
+                error("forbidden", "No such topic, or you may not write to it", ref: ref, topic: topic)
+                return
+            }
+            let now = app.clock.now()
+            let stored: ChatMessage
+            switch grant {
+            case .citizen(let name):
+                guard let record = try await ConsultationRecord.find(topic, on: app.db), record.state != .closed else {
+                    error("closed", "The consultation is closed", ref: ref, topic: topic)
+                    return
+                }
+                stored = try await ChatStore.append(
+                    to: topic, author: .init(kind: .citizen, id: identity.userID, name: name), text: text, app: app, now: now)
+                if record.state == .bot || record.state == .waiting {
+                    let app = app
+                    Task { try? await ConsultationService.citizenSaid(topic, text: text, app: app, now: now) }
+                }
+            case .consultationOperator:
+                guard let record = try await ConsultationRecord.find(topic, on: app.db), record.state == .active,
+                    let me = identity.userID, record.operatorID == me
+                else {
+                    error("not_yours", "Only the operator on the consultation writes in it", ref: ref, topic: topic)
+                    return
+                }
+                stored = try await ChatStore.append(
+                    to: topic, author: .init(kind: .operator, id: me, name: identity.displayName ?? ""), text: text, app: app, now: now)
+            case .channelMember:
+                stored = try await ChatStore.append(
+                    to: topic, author: .init(kind: .staff, id: identity.userID, name: identity.displayName ?? ""), text: text,
+                    touchChannel: true, app: app, now: now)
+            }
+            var ack = ServerFrame(type: "ack", topic: topic, ref: ref)
+            ack.seq = stored.seq
+            write(ack)
+        }
+
+        // MARK: Delivery
+
+        mutating func deliver(_ topic: UUID, seq: Int64, json: String?) async throws {
+            guard var subscription = topics[topic] else { return }
+            switch DeliveryGate.step(seq: seq, lastSent: subscription.lastSent, haveMessage: json != nil) {
+            case .skip:
+                return
+            case .send:
+                ws.send(json!, promise: nil)
+                subscription.lastSent = seq
+                topics[topic] = subscription
+            case .fetch:
+                try await catchUp(topic, upTo: seq)
+            }
+        }
+
+        /// Sends everything after the last sent message up to `upTo`, from the database.
+        mutating func catchUp(_ topic: UUID, upTo: Int64) async throws {
+            while var subscription = topics[topic], subscription.lastSent < upTo {
+                let page = try await ChatStore.messages(of: topic, after: subscription.lastSent, limit: 500, on: app.db)
+                guard !page.isEmpty else { return }
+                for message in page where message.seq == subscription.lastSent + 1 {
+                    ws.send(ServerFrame.json(message), promise: nil)
+                    subscription.lastSent = message.seq
+                }
+                topics[topic] = subscription
+                if page.count < 500 { return }
+            }
+        }
+
+        func write(_ frame: ServerFrame) {
+            ws.send(ServerFrame.json(frame), promise: nil)
+        }
+
+        func error(_ code: String, _ reason: String, ref: String? = nil, topic: UUID? = nil) {
+            var frame = ServerFrame(type: "error", topic: topic, ref: ref)
+            frame.code = code
+            frame.reason = reason
+            write(frame)
+        }
+    }
+}
+
+/// Everything the server sends besides messages.
+struct ServerFrame: Encodable {
+    var type: String
+    var topic: UUID?
+    var ref: String?
+    var seq: Int64?
+    var lastSeq: Int64?
+    var state: String?
+    var name: String?
+    var code: String?
+    /// English, for programs.
+    var reason: String?
+    /// Russian, for people.
+    var message: String?
+    var retryAfter: Int?
+
+    init(type: String, topic: UUID? = nil, ref: String? = nil, name: String? = nil) {
+        self.type = type
+        self.topic = topic
+        self.ref = ref
+        self.name = name
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func json(_ value: some Encodable) -> String {
+        (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+    }
+}
+
+extension ClientFrame {
+    var ref: String? {
+        if case .send(_, _, let ref) = self { return ref }
+        return nil
+    }
+
+    var topic: UUID? {
+        switch self {
+        case .subscribe(let topic, _, _), .unsubscribe(let topic), .send(let topic, _, _), .read(let topic, _), .typing(let topic):
+            topic
+        case .ping:
+            nil
+        }
+    }
+}
