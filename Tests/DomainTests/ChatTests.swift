@@ -166,4 +166,51 @@ struct StaffChannelTests {
         #expect(!ChannelAccess.check(StaffChannel(kind: .agencies, organisations: [Self.rpn])))
         #expect(Unread.count(lastSeq: 10, lastRead: 7) == 3 && Unread.count(lastSeq: 10, lastRead: nil) == 10 && Unread.count(lastSeq: 3, lastRead: 5) == 0)
     }
+
+    @Test func framesAreParsedStrictly() throws {
+        let topic = UUID()
+        #expect(try ChatFrames.parse(#"{"type":"subscribe","topic":"\#(topic)","after":7,"token":"k"}"#) == .subscribe(topic: topic, after: 7, token: "k"))
+        #expect(try ChatFrames.parse(#"{"type":"subscribe","topic":"\#(topic)"}"#) == .subscribe(topic: topic, after: 0, token: nil))
+        #expect(try ChatFrames.parse(#" {"type":"send","topic":"\#(topic)","text":"<b>привет</b>","ref":"1"}"#) == .send(topic: topic, text: "<b>привет</b>", ref: "1"))
+        #expect(try ChatFrames.parse(#"{"type":"ping"}"#) == .ping)
+        #expect(throws: FrameError.malformed) { try ChatFrames.parse("ping") }
+        #expect(throws: FrameError.malformed) { try ChatFrames.parse("[1,2]") }
+        #expect(throws: FrameError.malformed) { try ChatFrames.parse("{\"type\":") }
+        #expect(throws: FrameError.malformed) { try ChatFrames.parse("{" + String(repeating: " ", count: ChatFrames.maxFrameBytes) + "}") }
+        #expect(throws: FrameError.invalidField("type")) { try ChatFrames.parse(#"{"topic":"x"}"#) }
+        #expect(throws: FrameError.invalidField("type")) { try ChatFrames.parse(#"{"type":5}"#) }
+        #expect(throws: FrameError.unknownType("dance")) { try ChatFrames.parse(#"{"type":"dance"}"#) }
+        #expect(throws: FrameError.invalidField("topic")) { try ChatFrames.parse(#"{"type":"unsubscribe","topic":"nope"}"#) }
+        #expect(throws: FrameError.invalidField("after")) { try ChatFrames.parse(#"{"type":"subscribe","topic":"\#(topic)","after":-1}"#) }
+        #expect(throws: FrameError.invalidField("after")) { try ChatFrames.parse(#"{"type":"subscribe","topic":"\#(topic)","after":1.5}"#) }
+        #expect(throws: FrameError.invalidField("seq")) { try ChatFrames.parse(#"{"type":"read","topic":"\#(topic)","seq":true}"#) }
+        #expect(throws: FrameError.invalidField("text")) { try ChatFrames.parse(#"{"type":"send","topic":"\#(topic)"}"#) }
+        #expect(throws: FrameError.invalidField("ref")) {
+            try ChatFrames.parse(#"{"type":"send","topic":"\#(topic)","text":"a","ref":"\#(String(repeating: "r", count: 101))"}"#)
+        }
+    }
+
+    /// Whatever order and duplicates the numbers arrive in, a connection sends 1, 2, 3… once each.
+    @Test func theGateSendsEachNumberOnceInOrder() {
+        #expect(DeliveryGate.step(seq: 5, lastSent: 4, haveMessage: true) == .send)
+        #expect(DeliveryGate.step(seq: 4, lastSent: 4, haveMessage: true) == .skip)
+        #expect(DeliveryGate.step(seq: 7, lastSent: 4, haveMessage: true) == .fetch(after: 4))
+        #expect(DeliveryGate.step(seq: 5, lastSent: 4, haveMessage: false) == .fetch(after: 4))
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            // Arrivals: every number once, some twice, shuffled; a fetch reads the store (all up to the highest stored).
+            let total = Int64.random(in: 1...30, using: &generator)
+            var arrivals = Array(1...total) + (1...total).filter { _ in Bool.random(using: &generator) }
+            arrivals.shuffle(using: &generator)
+            var sent: [Int64] = []
+            for seq in arrivals {
+                switch DeliveryGate.step(seq: seq, lastSent: sent.last ?? 0, haveMessage: Bool.random(using: &generator)) {
+                case .send: sent.append(seq)
+                case .skip: break
+                case .fetch(let after): sent += Array((after + 1)...seq)
+                }
+            }
+            #expect(sent == Array(1...total))
+        }
+    }
 }

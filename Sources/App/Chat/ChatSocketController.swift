@@ -8,32 +8,35 @@ import Vapor
 /// for an anonymous citizen, who proves each consultation with its key). Protocol: docs/chat-protocol.md.
 struct ChatSocketController {
     func boot(pages: any RoutesBuilder) {
-        pages.webSocket("ws", maxFrameSize: WebSocketMaxFrameSize(integerLiteral: ChatFrames.maxFrameBytes),
-            shouldUpgrade: { request in upgrade(request, checkOrigin: true) }, onUpgrade: attach)
+        pages.get("ws") { request in try await upgrade(request, checkOrigin: true) }
     }
 
     func bootAPI(_ api: any RoutesBuilder) {
-        api.webSocket("ws", maxFrameSize: WebSocketMaxFrameSize(integerLiteral: ChatFrames.maxFrameBytes),
-            shouldUpgrade: { request in upgrade(request, checkOrigin: false) }, onUpgrade: attach)
+        api.get("ws") { request in try await upgrade(request, checkOrigin: false) }
     }
 
-    private struct IdentityKey: StorageKey { typealias Value = ChatIdentity }
-
-    private func upgrade(_ request: Request, checkOrigin: Bool) -> EventLoopFuture<HTTPHeaders?> {
-        request.eventLoop.makeFutureWithTask {
-            if checkOrigin, request.currentUser != nil, !Self.sameOrigin(request) { throw AppError.forbidden }
-            var identity = ChatIdentity(userID: nil, displayName: nil, actor: nil, mayOperate: false)
-            if let user = request.currentUser {
-                let actor = try await request.requireActor()
-                identity.userID = actor.userID
-                identity.actor = actor
-                // Operators are shown to citizens by first name, as they introduce themselves.
-                identity.mayOperate = Policy.permitsAnywhere(actor, .answerConsultations, tree: try await OrganisationQueries.tree(on: request.db))
-                identity.displayName = identity.mayOperate ? user.name : "\(user.name) \(user.surname)"
-            }
-            request.storage[IdentityKey.self] = identity
-            return [:]
+    /// Decides who is connecting while this is still an HTTP request, so a refusal is a plain 403 page;
+    /// then switches protocols, attaching the handlers in the upgrade closure (no frame can come earlier).
+    @Sendable
+    private func upgrade(_ request: Request, checkOrigin: Bool) async throws -> Response {
+        if checkOrigin, request.currentUser != nil, !Self.sameOrigin(request) { throw AppError.forbidden }
+        var identity = ChatIdentity(userID: nil, displayName: nil, actor: nil, mayOperate: false)
+        if let user = request.currentUser {
+            let actor = try await request.requireActor()
+            identity.userID = actor.userID
+            identity.actor = actor
+            identity.mayOperate = Policy.permitsAnywhere(actor, .answerConsultations, tree: try await OrganisationQueries.tree(on: request.db))
+            // Operators are shown to citizens by first name, as they introduce themselves.
+            identity.displayName = identity.mayOperate ? user.name : "\(user.name) \(user.surname)"
         }
+        let app = request.application
+        let chosen = identity
+        let response = Response(status: .switchingProtocols)
+        response.upgrader = WebSocketUpgrader(
+            maxFrameSize: WebSocketMaxFrameSize(integerLiteral: ChatFrames.maxFrameBytes),
+            shouldUpgrade: { request.eventLoop.makeSucceededFuture([:]) },
+            onUpgrade: { ws in ChatConnection.attach(ws, identity: chosen, app: app) })
+        return response
     }
 
     /// A browser always sends Origin on a WebSocket handshake; it must name this host.
@@ -42,10 +45,5 @@ struct ChatSocketController {
         guard let url = URL(string: origin), let originHost = url.host else { return false }
         let port = url.port.map { ":\($0)" } ?? ""
         return (originHost + port).lowercased() == host.lowercased()
-    }
-
-    private func attach(_ request: Request, _ ws: WebSocket) {
-        let identity = request.storage[IdentityKey.self] ?? ChatIdentity(userID: nil, displayName: nil, actor: nil, mayOperate: false)
-        ChatConnection.attach(ws, identity: identity, app: request.application)
     }
 }

@@ -40,11 +40,12 @@ public enum ChatFrames {
     private struct Raw: Decodable {
         var type: String?
         var topic: String?
-        var after: Int64?
+        // Numbers as Double: a fraction is then a field error, not "not JSON" (JSONDecoder's answer for 1.5 as Int64).
+        var after: Double?
         var token: String?
         var text: String?
         var ref: String?
-        var seq: Int64?
+        var seq: Double?
     }
 
     public static func parse(_ text: String) throws(FrameError) -> ClientFrame {
@@ -64,21 +65,25 @@ public enum ChatFrames {
             guard let value = raw.topic, let id = UUID(uuidString: value) else { throw .invalidField("topic") }
             return id
         }
+        func whole(_ value: Double?, _ field: String) throws(FrameError) -> Int64? {
+            guard let value else { return nil }
+            guard let exact = Int64(exactly: value), exact >= 0 else { throw .invalidField(field) }
+            return exact
+        }
         func limited(_ value: String?, _ field: String, _ limit: Int) throws(FrameError) -> String? {
             if let value, value.count > limit { throw .invalidField(field) }
             return value
         }
         switch type {
         case "subscribe":
-            guard (raw.after ?? 0) >= 0 else { throw .invalidField("after") }
-            return .subscribe(topic: try topic(), after: raw.after ?? 0, token: try limited(raw.token, "token", 200))
+            return .subscribe(topic: try topic(), after: try whole(raw.after, "after") ?? 0, token: try limited(raw.token, "token", 200))
         case "unsubscribe":
             return .unsubscribe(topic: try topic())
         case "send":
             guard let message = raw.text else { throw .invalidField("text") }
             return .send(topic: try topic(), text: message, ref: try limited(raw.ref, "ref", 100))
         case "read":
-            guard let seq = raw.seq, seq >= 0 else { throw .invalidField("seq") }
+            guard let seq = try whole(raw.seq, "seq") else { throw .invalidField("seq") }
             return .read(topic: try topic(), seq: seq)
         case "typing":
             return .typing(topic: try topic())
