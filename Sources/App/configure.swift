@@ -32,7 +32,11 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     app.botRateLimits = ClientRateLimits(capacity: 20, perSecond: 0.5)
     // A few chats (and transcript mails) in a row, then one a minute per client address.
     app.chatStartLimits = ClientRateLimits(capacity: 5, perSecond: 1.0 / 60)
-    app.chatHub = ChatHub()
+    app.chatHub = ChatHub(fetch: { [weak app] topic, after in
+        guard let app else { return [] }
+        return try await ChatStore.messages(of: topic, after: after, on: app.db)
+    })
+    app.lifecycle.use(ChatHubLifecycle(hub: app.chatHub))
     app.appealWriter = AppealWriter(region: config.regionCode, database: { [unowned app] in app.db })
     Migrations.register(on: app)
 
@@ -85,6 +89,11 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
             app.logger.warning("The knowledge base was not seeded (another node may be doing it): \(String(reflecting: error))")
         }
     }
+    do {
+        try await BotMenuService.seedIfEmpty(on: app.db, now: app.clock.now())
+    } catch {
+        app.logger.warning("The bot's menu was not seeded (another node may be doing it): \(String(reflecting: error))")
+    }
     if config.demo {
         try await DemoData.load(on: app.db, app: app)
     } else {
@@ -131,7 +140,11 @@ func configureDatabase(_ app: Application, _ database: AppConfig.DatabaseConfig)
         app.databases.use(
             .postgres(configuration: configuration, maxConnectionsPerEventLoop: 4, sqlLogLevel: .trace), as: .psql)
         // Chat messages reach the other nodes through LISTEN/NOTIFY, one channel per schema.
-        let channel = "consumerdesk_chat" + (app.config.postgresSearchPath?.first.map { "_" + $0.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "_" } } ?? "")
+        // NOTIFY channel names stop at 63 bytes: a long schema name is shortened and told apart by its hash.
+        let channel = "consumerdesk_chat" + (app.config.postgresSearchPath?.first.map { schema in
+            "_" + String(schema.lowercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }.prefix(24)) + "_"
+                + String(Secrets.hash(schema).prefix(8))
+        } ?? "")
         app.chatBusChannel = channel
         let bus = PostgresChatBus(configuration: configuration.coreConfiguration, channel: channel, logger: app.logger)
         app.lifecycle.use(ChatBusLifecycle(bus: bus))

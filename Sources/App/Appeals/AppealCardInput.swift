@@ -49,6 +49,8 @@ struct AppealCardInput: Content {
     var attachments: [File]?
     /// The link token of a claim composed on the portal, attached as its DOCX (the portal form only).
     var claim: String?
+    /// The consultation this appeal is made from (an operator's «В обращение»).
+    var chat: String?
 
     /// Files actually chosen: an empty file input still sends one nameless, empty part.
     var files: [AppealService.IncomingFile] {

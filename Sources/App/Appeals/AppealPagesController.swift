@@ -35,6 +35,8 @@ struct AppealPagesController: RouteCollection {
         var onBehalf: Bool
         /// A composed claim's link token, carried to the card so the claim is attached.
         var claim: String?
+        /// The consultation being turned into an appeal, carried through the choice.
+        var chat: String?
     }
 
     struct FormPage: Encodable {
@@ -77,6 +79,8 @@ struct AppealPagesController: RouteCollection {
         /// The composed claim that will be attached (its link token and title).
         var claimToken: String?
         var claimTitle: String?
+        /// Made from a consultation: its id (the channel is then «чат»).
+        var chat: String?
     }
 
     /// Step 1 without `?subcategory=`: choose (with search over names and keywords). Step 2: the card.
@@ -107,11 +111,22 @@ struct AppealPagesController: RouteCollection {
                 ]
             let claim = try await Self.claim(request, token: try? request.query.get(String.self, at: "claim"))
             if let claim { values.merge(Self.values(from: claim.claim), uniquingKeysWith: { _, new in new }) }
+            var chat: String?
+            if behalf, let id = chatParameter(request).flatMap(UUID.init(uuidString:)),
+                let consultation = try await ConsultationRecord.find(id, on: request.db)
+            {
+                // «В обращение»: what the chat already says.
+                chat = id.uuidString
+                values["name"] = consultation.citizenName
+                values["email"] = consultation.citizenEmail ?? ""
+                values["text"] = String(try await ConsultationService.citizenText(id, on: request.db).prefix(AppealRules.maximumText))
+                values["channel"] = IntakeChannel.chat.rawValue
+            }
             return try await request.render(
                 "appeals/form",
                 try await formPage(
                     request, subcategory: sub, values: values, answers: [:], failure: nil, consent: false, onBehalf: behalf,
-                    files: [], claimToken: claim == nil ? nil : try? request.query.get(String.self, at: "claim")))
+                    files: [], claimToken: claim == nil ? nil : try? request.query.get(String.self, at: "claim"), chat: chat))
         }
         let query = ((try? request.query.get(String.self, at: "q")) ?? "").trimmingWhitespace()
         let spec = try await ClassifierService.current(on: request.db)
@@ -137,12 +152,13 @@ struct AppealPagesController: RouteCollection {
             "appeals/choose",
             ChoosePage(
                 layout: await Layout.make(for: request, title: "Новое обращение"), query: query, groups: groups, found: found,
-                onBehalf: behalf, claim: claimFound ? claimToken : nil))
+                onBehalf: behalf, claim: claimFound ? claimToken : nil, chat: behalf ? chatParameter(request) : nil))
     }
 
     private func formPage(
         _ request: Request, subcategory: Subcategory, values: [String: String], answers: [String: String],
-        failure: ValidationFailure?, consent: Bool, onBehalf: Bool, files: [AppealService.IncomingFile], claimToken: String? = nil
+        failure: ValidationFailure?, consent: Bool, onBehalf: Bool, files: [AppealService.IncomingFile], claimToken: String? = nil,
+        chat: String? = nil
     ) async throws -> FormPage {
         let claim = try await Self.claim(request, token: claimToken)
         let errors = failure.map(FormErrors.russian) ?? [:]
@@ -177,14 +193,17 @@ struct AppealPagesController: RouteCollection {
             channels: [IntakeChannel.hotline, .reception].map {
                 Choice(value: $0.rawValue, label: Strings.title($0), selected: $0.rawValue == values["channel"])
             }, attachmentErrors: attachmentErrors, maxFiles: AttachmentRules.maxFiles - (claim == nil ? 0 : 1),
-            claimToken: claim == nil ? nil : claimToken, claimTitle: claim.map { $0.claim.document.subtitle })
+            claimToken: claim == nil ? nil : claimToken, claimTitle: claim.map { $0.claim.document.subtitle }, chat: chat)
     }
 
     @Sendable
     func create(request: Request) async throws -> Response {
         let user = try request.requireUser()
         let form = try request.content.decode(AppealCardInput.self)
-        let channel = form.channel.flatMap(IntakeChannel.init(rawValue:)).flatMap { [.hotline, .reception].contains($0) ? $0 : nil }
+        let chatID = form.chat?.nonBlank.flatMap(UUID.init(uuidString:))
+        let channel =
+            chatID != nil
+            ? IntakeChannel.chat : form.channel.flatMap(IntakeChannel.init(rawValue:)).flatMap { [.hotline, .reception].contains($0) ? $0 : nil }
         let behalf = try await onBehalf(request, asked: channel != nil)
         let draft = form.draft(defaults: nil)
         return try await request.submitForm("appeals/form") {
@@ -201,6 +220,11 @@ struct AppealPagesController: RouteCollection {
                     draft: draft, channel: channel ?? .portal, ownerID: behalf ? nil : try user.requireID(),
                     registeredBy: behalf ? try user.requireID() : nil, attachments: files), on: request)
             let flash = "Обращение № \(outcome.appeal.number) зарегистрировано."
+            if let chatID {
+                // The chat says so to the citizen and closes with that outcome; the operator returns to the console.
+                try await ConsultationService.appealCreated(chatID, appeal: outcome.appeal, by: user.id, app: request.application, now: request.now)
+                return request.seeOther("/operator", flash: flash)
+            }
             // The operator goes on to the next call; the citizen to the appeal's card.
             return request.seeOther(behalf ? "/appeals/new?onBehalf=1" : "/my/appeals/\(outcome.appeal.number)", flash: flash)
         } onInvalid: { failure in
@@ -217,8 +241,13 @@ struct AppealPagesController: RouteCollection {
             ] { values[key] = value ?? "" }
             return try await formPage(
                 request, subcategory: sub, values: values, answers: form.answers ?? [:], failure: failure,
-                consent: form.consent?.value ?? false, onBehalf: behalf, files: form.files, claimToken: form.claim?.nonBlank)
+                consent: form.consent?.value ?? false, onBehalf: behalf, files: form.files, claimToken: form.claim?.nonBlank,
+                chat: chatID?.uuidString)
         }
+    }
+
+    private func chatParameter(_ request: Request) -> String? {
+        (try? request.query.get(String.self, at: "chat"))?.nonBlank
     }
 
     /// The composed claim behind a token, if it is still there.

@@ -46,20 +46,27 @@ enum ChatConnection {
 
     /// Call from the upgrade closure, synchronously: the handlers are attached before any frame can arrive.
     static func attach(_ ws: WebSocket, identity: ChatIdentity, app: Application) {
-        let (events, inbox) = AsyncStream.makeStream(of: ConnectionEvent.self)
+        // Bounded: a client that stops reading is disconnected rather than buffered without end; it
+        // resumes from its last number when it comes back.
+        let (events, inbox) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .bufferingOldest(inboxLimit))
         ws.pingInterval = .seconds(30)
         ws.onText { _, text in inbox.yield(.frame(text)) }
         ws.onBinary { _, _ in inbox.yield(.binary) }
         ws.onClose.whenComplete { _ in inbox.finish() }
-        app.chatHub.connected()
+        // The hub outlives nothing: captured here, not read from the application while it stops.
+        let hub = app.chatHub
+        let id = ObjectIdentifier(ws)
+        hub.connected(id) { _ = ws.close(code: .goingAway) }
         Task {
-            var session = Session(ws: ws, identity: identity, app: app, inbox: inbox)
+            var session = Session(ws: ws, identity: identity, app: app, hub: hub, inbox: inbox)
             for await event in events {
                 await session.handle(event)
             }
-            app.chatHub.disconnected(session.id, topics: session.topics.keys)
+            hub.disconnected(id, topics: session.topics.keys)
         }
     }
+
+    static let inboxLimit = 4_096
 
     struct Subscription {
         var grant: TopicGrant
@@ -70,6 +77,7 @@ enum ChatConnection {
         let ws: WebSocket
         let identity: ChatIdentity
         let app: Application
+        let hub: ChatHub
         let inbox: ChatHub.Inbox
         /// Identifies the connection in the hub (the socket object lives as long as it does).
         let id: ObjectIdentifier
@@ -78,10 +86,11 @@ enum ChatConnection {
         var lastTyping: Double = 0
         let started = ContinuousClock.now
 
-        init(ws: WebSocket, identity: ChatIdentity, app: Application, inbox: ChatHub.Inbox) {
+        init(ws: WebSocket, identity: ChatIdentity, app: Application, hub: ChatHub, inbox: ChatHub.Inbox) {
             self.ws = ws
             self.identity = identity
             self.app = app
+            self.hub = hub
             self.inbox = inbox
             self.id = ObjectIdentifier(ws)
         }
@@ -136,7 +145,7 @@ enum ChatConnection {
                     try await subscribe(topic, after: after, token: token)
                 case .unsubscribe(let topic):
                     topics[topic] = nil
-                    app.chatHub.unsubscribe(topic, connection: id)
+                    hub.unsubscribe(topic, connection: id)
                     write(ServerFrame(type: "unsubscribed", topic: topic))
                 case .send(let topic, let text, let ref):
                     try await send(text, to: topic, ref: ref)
@@ -156,7 +165,7 @@ enum ChatConnection {
                     case .citizen(let citizen): name = citizen
                     default: name = identity.displayName ?? ""
                     }
-                    app.chatHub.send(.typing(topic: topic, name: name, from: id), to: topic)
+                    hub.send(.typing(topic: topic, name: name, from: id), to: topic)
                 }
             } catch let failure as ValidationFailure {
                 let field = failure.errors.first
@@ -173,10 +182,13 @@ enum ChatConnection {
                 error("forbidden", "No such topic, or you may not read it", topic: topic)
                 return
             }
-            // Listen first, then read the history: whatever arrives meanwhile waits in the inbox and
-            // the gate drops what the history already sent.
-            let lastSeq = try await ChatStore.lastSeq(of: topic, on: app.db) ?? 0
-            app.chatHub.subscribe(topic, connection: id, inbox: inbox, seen: lastSeq)
+            // Listen first, then read where the topic stands: whatever is stored after that reading
+            // comes through the inbox, whatever before it comes from the history below, and the gate
+            // drops what both bring.
+            let seen = try await ChatStore.lastSeq(of: topic, on: app.db) ?? 0
+            let ws = ws
+            hub.subscribe(topic, connection: id, subscriber: .init(inbox: inbox, close: { _ = ws.close(code: .policyViolation) }), seen: seen)
+            let lastSeq = try await ChatStore.lastSeq(of: topic, on: app.db) ?? seen
             var subscription = Subscription(grant: grant, lastSent: min(after, lastSeq))
             var frame = ServerFrame(type: "subscribed", topic: topic)
             frame.lastSeq = lastSeq

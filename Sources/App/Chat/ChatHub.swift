@@ -18,78 +18,164 @@ enum ConnectionEvent: Sendable {
     case typing(topic: UUID, name: String, from: ObjectIdentifier)
 }
 
-/// This node's subscriptions: topic → the connections listening. Delivery only puts an event in each
-/// connection's inbox (never waits for a slow client); each connection orders and sends on its own.
+/// This node's subscriptions: topic → the connections listening. The hub hands each topic's messages on
+/// strictly in number order (a message that overtakes another — two senders committing at once, or a
+/// remote one still on its way — waits for it, and the gap is read once from the database), and never
+/// waits for a slow client: it only puts events in inboxes. An inbox that overflows closes its socket;
+/// the client reconnects and resumes from its last number.
 final class ChatHub: Sendable {
     typealias Inbox = AsyncStream<ConnectionEvent>.Continuation
+    /// Reads a topic's messages after a number (the store; injected so the hub stays testable).
+    typealias Fetch = @Sendable (UUID, Int64) async throws -> [ChatMessage]
+
+    struct Subscriber: Sendable {
+        let inbox: Inbox
+        let close: @Sendable () -> Void
+    }
+
+    private struct Topic {
+        var listeners: [ObjectIdentifier: Subscriber] = [:]
+        /// The highest number handed out here.
+        var highest: Int64
+        /// Messages that came before their predecessors, with their encoded frames.
+        var pending: [Int64: (ChatMessage, String)] = [:]
+        var fetching = false
+    }
 
     private struct State {
-        var topics: [UUID: [ObjectIdentifier: Inbox]] = [:]
-        /// The highest message number this node has handed out per subscribed topic.
-        var highest: [UUID: Int64] = [:]
-        var connections = 0
+        var topics: [UUID: Topic] = [:]
+        var connections: [ObjectIdentifier: @Sendable () -> Void] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
+    private let fetch: Fetch
 
-    /// `seen`: the topic's last number when the subscriber read it, so the bus need not re-read older ones.
-    func subscribe(_ topic: UUID, connection: ObjectIdentifier, inbox: Inbox, seen: Int64) {
+    init(fetch: @escaping Fetch) {
+        self.fetch = fetch
+    }
+
+    /// `seen`: the topic's last number when the subscriber read it; it starts the count when nobody on
+    /// this node listened to the topic before (otherwise the count goes on as it is).
+    func subscribe(_ topic: UUID, connection: ObjectIdentifier, subscriber: Subscriber, seen: Int64) {
         state.withLockedValue { state in
-            state.topics[topic, default: [:]][connection] = inbox
-            state.highest[topic] = max(state.highest[topic] ?? 0, seen)
+            state.topics[topic, default: Topic(highest: seen)].listeners[connection] = subscriber
         }
     }
 
     func unsubscribe(_ topic: UUID, connection: ObjectIdentifier) {
         state.withLockedValue { state in
-            state.topics[topic]?[connection] = nil
-            if state.topics[topic]?.isEmpty == true {
-                state.topics[topic] = nil
-                state.highest[topic] = nil
-            }
+            state.topics[topic]?.listeners[connection] = nil
+            if state.topics[topic]?.listeners.isEmpty == true { state.topics[topic] = nil }
         }
     }
 
-    func connected() { state.withLockedValue { $0.connections += 1 } }
+    func connected(_ connection: ObjectIdentifier, close: @escaping @Sendable () -> Void) {
+        state.withLockedValue { $0.connections[connection] = close }
+    }
 
     func disconnected(_ connection: ObjectIdentifier, topics: some Sequence<UUID>) {
         state.withLockedValue { state in
-            state.connections -= 1
+            state.connections[connection] = nil
             for topic in topics {
-                state.topics[topic]?[connection] = nil
-                if state.topics[topic]?.isEmpty == true {
-                    state.topics[topic] = nil
-                    state.highest[topic] = nil
-                }
+                state.topics[topic]?.listeners[connection] = nil
+                if state.topics[topic]?.listeners.isEmpty == true { state.topics[topic] = nil }
             }
         }
     }
 
-    var connectionCount: Int { state.withLockedValue { $0.connections } }
+    var connectionCount: Int { state.withLockedValue { $0.connections.count } }
 
     var subscribedTopics: [UUID] { state.withLockedValue { Array($0.topics.keys) } }
 
+    /// Closes every socket (the node is stopping: clients go on at another node or when it is back).
+    func closeAll() {
+        let closers = state.withLockedValue { Array($0.connections.values) }
+        for close in closers { close() }
+    }
+
     /// The highest number handed out here, or `nil` when nobody on this node listens to the topic.
     func highest(_ topic: UUID) -> Int64? {
-        state.withLockedValue { $0.topics[topic] == nil ? nil : ($0.highest[topic] ?? 0) }
+        state.withLockedValue { $0.topics[topic]?.highest }
     }
 
     func publish(_ message: ChatMessage) {
-        let inboxes = state.withLockedValue { state -> [Inbox] in
-            guard let listeners = state.topics[message.topic] else { return [] }
-            state.highest[message.topic] = max(state.highest[message.topic] ?? 0, message.seq)
-            return Array(listeners.values)
-        }
-        guard !inboxes.isEmpty else { return }
+        let topicID = message.topic
+        guard state.withLockedValue({ $0.topics[topicID] != nil }) else { return }
         let json = ServerFrame.json(message)
-        for inbox in inboxes { inbox.yield(.message(message, json)) }
+        var ready: [(ChatMessage, String)] = []
+        var listeners: [Subscriber] = []
+        var startFetch = false
+        state.withLockedValue { state in
+            guard var topic = state.topics[topicID], message.seq > topic.highest else { return }
+            if message.seq == topic.highest + 1 {
+                ready.append((message, json))
+                topic.highest = message.seq
+                while let next = topic.pending.removeValue(forKey: topic.highest + 1) {
+                    ready.append(next)
+                    topic.highest += 1
+                }
+            } else {
+                topic.pending[message.seq] = (message, json)
+                if !topic.fetching {
+                    topic.fetching = true
+                    startFetch = true
+                }
+            }
+            listeners = Array(topic.listeners.values)
+            state.topics[topicID] = topic
+        }
+        if !ready.isEmpty {
+            for listener in listeners {
+                for (message, json) in ready {
+                    if case .dropped = listener.inbox.yield(.message(message, json)) {
+                        listener.close()
+                        break
+                    }
+                }
+            }
+        }
+        if startFetch {
+            Task { await self.fillGap(topicID) }
+        }
+    }
+
+    /// A later message arrived first: give the missing one a moment to arrive the usual way, then read
+    /// the gap from the store once for everybody on this node.
+    private func fillGap(_ topicID: UUID) async {
+        try? await Task.sleep(for: .milliseconds(30))
+        guard let after = highest(topicID) else { return }
+        do {
+            for message in try await fetch(topicID, after) { publish(message) }
+        } catch {
+            // The connections' own gate reads the gap when they next hear of the topic.
+        }
+        let again = state.withLockedValue { state -> Bool in
+            guard var topic = state.topics[topicID] else { return false }
+            topic.fetching = false
+            let stuck = !topic.pending.isEmpty
+            if stuck { topic.fetching = true }
+            state.topics[topicID] = topic
+            return stuck
+        }
+        if again {
+            try? await Task.sleep(for: .milliseconds(200))
+            await fillGap(topicID)
+        }
     }
 
     func send(_ event: ConnectionEvent, to topic: UUID, except: ObjectIdentifier? = nil) {
         let inboxes = state.withLockedValue { state in
-            (state.topics[topic] ?? [:]).filter { $0.key != except }.map(\.value)
+            (state.topics[topic]?.listeners ?? [:]).filter { $0.key != except }.map(\.value.inbox)
         }
         for inbox in inboxes { inbox.yield(event) }
+    }
+}
+
+struct ChatHubLifecycle: LifecycleHandler {
+    let hub: ChatHub
+
+    func shutdownAsync(_ application: Application) async {
+        hub.closeAll()
     }
 }
 

@@ -26,6 +26,7 @@ enum Migrations {
         app.migrations.add(M0018CreateClaimDrafts())
         app.migrations.add(M0019CreateBotTraining())
         app.migrations.add(M0020CreateChat())
+        app.migrations.add(M0021CreateBotMenu())
     }
 }
 
