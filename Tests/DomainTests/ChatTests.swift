@@ -213,4 +213,11 @@ struct StaffChannelTests {
             #expect(sent == Array(1...total))
         }
     }
+
+    @Test func chatHoursAreReadFromTheSetting() {
+        #expect(ChatHours("09:00-18:00") == .office(OfficeHours(opens: 540, closes: 1080)))
+        #expect(ChatHours("always") == .always && ChatHours(" NEVER ") == .never)
+        #expect(ChatHours("08:30-24:00") == .office(OfficeHours(opens: 510, closes: 1440)))
+        for bad in ["", "9-18", "18:00-09:00", "25:00-26:00", "09:60-10:00", "sometimes"] { #expect(ChatHours(bad) == nil, "\(bad)") }
+    }
 }

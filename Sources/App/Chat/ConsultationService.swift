@@ -79,7 +79,7 @@ enum ConsultationService {
             guard record.state == .waiting else { return (record.state, nil) }
             let operators = try await self.operators(app: app, now: now)
             let decision = ConsultationRouting.route(
-                at: now, hours: .standard, calendar: app.productionCalendar, operators: operators.map(\.candidate))
+                at: now, hours: app.config.chatHours, calendar: app.productionCalendar, operators: operators.map(\.candidate))
             switch decision {
             case .assign(let person):
                 guard let chosen = operators.first(where: { $0.userID == person }) else { return (record.state, nil) }
@@ -333,5 +333,5 @@ extension ConsultationService.Operator {
 }
 
 extension Application {
-    func officeIsOpen(_ now: Date) -> Bool { OfficeHours.standard.isOpen(at: now, calendar: productionCalendar) }
+    func officeIsOpen(_ now: Date) -> Bool { config.chatHours.isOpen(at: now, calendar: productionCalendar) }
 }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Vapor
 
@@ -38,6 +39,8 @@ public struct AppConfig: Sendable {
     public var regionCode: Int = 34
     /// The region's time zone: days and deadlines are counted in it (REGION_TIME_ZONE).
     public var timeZone: TimeZone = TimeZone(identifier: "Europe/Volgograd")!
+    /// When operators take chats (`CHAT_HOURS`: `09:00-18:00` on working days, `always`, `never`).
+    public var chatHours: ChatHours = .standard
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     public var metricsToken: String?
     /// Where appeal attachments are kept (outside the database). Back it up with the database.
@@ -129,6 +132,10 @@ public struct AppConfig: Sendable {
             config.timeZone = zone
         }
         if let schema = env["DATABASE_SCHEMA"]?.nonEmpty { config.postgresSearchPath = [schema] }
+        if let value = env["CHAT_HOURS"]?.nonEmpty {
+            guard let hours = ChatHours(value) else { throw ConfigError.invalid("CHAT_HOURS", value) }
+            config.chatHours = hours
+        }
         if let value = env["BCRYPT_COST"]?.nonEmpty {
             guard let cost = Int(value), (4...31).contains(cost) else { throw ConfigError.invalid("BCRYPT_COST", value) }
             config.bcryptCost = cost

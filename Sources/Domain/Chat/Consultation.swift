@@ -74,7 +74,41 @@ public struct Consultation: Sendable, Hashable {
     }
 }
 
-/// When operators answer: working days of the production calendar, between `opens` and `closes`
+/// When operators answer: on working days between the office's hours, around the clock (a hotline
+/// that never closes), or never (the bot alone, e.g. over long holidays).
+public enum ChatHours: Sendable, Hashable {
+    case office(OfficeHours)
+    case always
+    case never
+
+    public static let standard = ChatHours.office(.standard)
+
+    public func isOpen(at instant: Date, calendar: ProductionCalendar) -> Bool {
+        switch self {
+        case .office(let hours): hours.isOpen(at: instant, calendar: calendar)
+        case .always: true
+        case .never: false
+        }
+    }
+
+    /// `09:00-18:00`, `always` or `never`.
+    public init?(_ text: String) {
+        let value = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if value == "always" { self = .always; return }
+        if value == "never" { self = .never; return }
+        let parts = value.split(separator: "-")
+        func minutes(_ part: Substring) -> Int? {
+            let hm = part.split(separator: ":")
+            guard hm.count == 2, let h = Int(hm[0]), let m = Int(hm[1]), (0...24).contains(h), (0..<60).contains(m) else { return nil }
+            let total = h * 60 + m
+            return total <= 24 * 60 ? total : nil
+        }
+        guard parts.count == 2, let opens = minutes(parts[0]), let closes = minutes(parts[1]), opens < closes else { return nil }
+        self = .office(OfficeHours(opens: opens, closes: closes))
+    }
+}
+
+/// When the office works: working days of the production calendar, between `opens` and `closes`
 /// (minutes after local midnight).
 public struct OfficeHours: Sendable, Hashable, Codable {
     public var opens: Int
@@ -111,7 +145,7 @@ public enum ConsultationRouting {
     }
 
     public static func route(
-        at instant: Date, hours: OfficeHours, calendar: ProductionCalendar, operators: [LoadCandidate], sphere: String? = nil
+        at instant: Date, hours: ChatHours, calendar: ProductionCalendar, operators: [LoadCandidate], sphere: String? = nil
     ) -> Decision {
         guard hours.isOpen(at: instant, calendar: calendar) else { return .bot(.afterHours) }
         let online = operators.filter(\.present)
