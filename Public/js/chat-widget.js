@@ -29,6 +29,9 @@
     if (visible) (chat ? $("chat-input") : ($("chat-name").value ? $("chat-first") : $("chat-name"))).focus();
   }
   open.addEventListener("click", (event) => { event.preventDefault(); show(true); });
+  for (const other of document.querySelectorAll("[data-open-chat]")) {
+    other.addEventListener("click", (event) => { event.preventDefault(); show(true); });
+  }
   $("chat-hide").addEventListener("click", () => { show(false); open.focus(); });
   if (root.dataset.name) $("chat-name").value = root.dataset.name;
 

@@ -89,16 +89,17 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
             app.logger.warning("The knowledge base was not seeded (another node may be doing it): \(String(reflecting: error))")
         }
     }
-    do {
-        try await BotMenuService.seedIfEmpty(on: app.db, now: app.clock.now())
-    } catch {
-        app.logger.warning("The bot's menu was not seeded (another node may be doing it): \(String(reflecting: error))")
-    }
     if config.demo {
         try await DemoData.load(on: app.db, app: app)
     } else {
         try await ReferenceData.load(on: app.db)
         try await DemoData.setAccountsActive(false, on: app.db, logger: app.logger)
+    }
+    // After the reference data: the menu's first level is the spheres.
+    do {
+        try await BotMenuService.seedIfEmpty(on: app.db, now: app.clock.now())
+    } catch {
+        app.logger.warning("The bot's menu was not seeded (another node may be doing it): \(String(reflecting: error))")
     }
 
     if config.backgroundJobs {

@@ -109,6 +109,7 @@ enum BotMenuService {
         } else {
             item = BotMenuItem()
             item.id = UUID()
+            item.position = 0
         }
         item.parentID = parent
         item.title = input.title?.trimmingWhitespace() ?? ""
