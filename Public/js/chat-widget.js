@@ -79,6 +79,7 @@
         $("chat-log").lastElementChild.scrollIntoView({ block: "nearest" });
         $("chat-typing").textContent = "";
         const meta = frame.meta || {};
+        if (meta.appealNumber) { chat.appealNumber = meta.appealNumber; save(); $("chat-leave").hidden = true; }
         if (meta.state) setState(meta.state, meta.operatorName);
         if ((meta.offers || []).includes("appeal") && state !== "active") $("chat-leave").hidden = !!chat.appealNumber;
         if ((meta.offers || []).includes("operator")) $("chat-ask-operator").hidden = false;
@@ -306,7 +307,15 @@
         const box = document.getElementById("chat-appeal-" + name.replace(/\W/g, "-") + "-error");
         if (box) { box.textContent = text; any = true; }
       }
-      $("chat-appeal-error").textContent = any ? "Проверьте отмеченные поля." : (result.data && result.data.reason) || "Проверьте поля формы.";
+      $("chat-appeal-error").textContent = any ? "Проверьте отмеченные поля." : "Проверьте поля формы.";
+    } else if (result.status === 409) {
+      // The operator already registered an appeal from this chat.
+      chat.appealNumber = chat.appealNumber || "—";
+      save();
+      $("chat-appeal").hidden = true;
+      $("chat-body").hidden = false;
+      $("chat-leave").hidden = true;
+      $("chat-error").textContent = "По этому чату обращение уже зарегистрировано — его номер есть в переписке.";
     } else {
       $("chat-appeal-error").textContent = "Не удалось отправить обращение. Попробуйте ещё раз.";
     }

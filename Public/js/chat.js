@@ -42,8 +42,8 @@ window.CDChat = (function () {
       };
       ws.onmessage = (event) => this.receive(event.data);
       ws.onclose = () => {
+        if (this.closedByUs) return; // closed on purpose («Новый чат»): nothing to report
         if (this.handlers.onStatus) this.handlers.onStatus(false);
-        if (this.closedByUs) return;
         setTimeout(() => this.open(), this.delay);
         this.delay = Math.min(this.delay * 2, 10000);
       };
@@ -147,17 +147,27 @@ window.CDChat = (function () {
     return { ok: response.ok, status: response.status, data: data };
   }
 
+  // The API's `fields[].message` is English: people see these (the same words as the portal's forms, Strings.ru).
   const FIELD_ERRORS = {
-    required: "Заполните поле.",
-    tooLong: "Слишком длинно.",
-    invalidValue: "Неверное значение.",
+    required: "Заполните это поле.",
+    tooLong: "Слишком длинное значение.",
+    invalidEmail: "Проверьте адрес электронной почты: например, ivanov@mail.ru.",
+    invalidPhone: "Укажите российский номер телефона: например, +7 917 123-45-67.",
+    invalidName: "Используйте буквы, пробел, дефис или апостроф.",
+    consentRequired: "Нужно согласие на обработку персональных данных.",
+    emailOrPhoneRequired: "Укажите адрес электронной почты или телефон.",
+    invalidValue: "Недопустимое значение.",
     notFound: "Не найдено.",
+    dateInFuture: "Дата не может быть в будущем.",
+    invalidDate: "Укажите дату полностью: день, месяц и год.",
+    retired: "Эта тема больше не используется, выберите другую.",
+    invalidINN: "ИНН должен состоять из 10 или 12 цифр с верной контрольной суммой.",
   };
 
   function fieldErrors(data) {
     const result = {};
     for (const f of (data && data.fields) || []) {
-      result[f.field] = (result[f.field] ? result[f.field] + " " : "") + (FIELD_ERRORS[f.code] || f.message);
+      result[f.field] = (result[f.field] ? result[f.field] + " " : "") + (FIELD_ERRORS[f.code] || "Проверьте это поле.");
     }
     return result;
   }

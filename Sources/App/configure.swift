@@ -147,6 +147,7 @@ func configureDatabase(_ app: Application, _ database: AppConfig.DatabaseConfig)
                 + String(Secrets.hash(schema).prefix(8))
         } ?? "")
         app.chatBusChannel = channel
+        app.chatNode = String(UUID().uuidString.prefix(8))
         let bus = PostgresChatBus(configuration: configuration.coreConfiguration, channel: channel, logger: app.logger)
         app.lifecycle.use(ChatBusLifecycle(bus: bus))
         app.chatBus = bus

@@ -343,6 +343,12 @@ def _run_scenario(node_a: Node, node_b: Node, clients: list[ChatClient]) -> None
     (frame,) = x.frames(1)
     assert_message(frame, topic, 2, text2, x.label)
     assert y.quiet() == [], f"{y.label}: unexpected frames"
+
+    # «печатает…» crosses nodes too (never stored, never echoed to the one typing).
+    x.send(type="typing", topic=topic)
+    (frame,) = y.frames(1)
+    assert frame.get("type") == "typing" and frame.get("topic") == topic and frame.get("name") == "Дмитрий Морозов", f"{y.label}: {frame}"
+    assert x.quiet() == [], f"{x.label}: its own typing came back"
     assert x.quiet() == [], f"{x.label}: unexpected frames"
     last_seen = max(m["seq"] for m in messages_of(y.received, topic))
     assert last_seen == 2

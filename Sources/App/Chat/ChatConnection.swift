@@ -1,6 +1,7 @@
 import Domain
 import Fluent
 import Foundation
+import SQLKit
 import Vapor
 
 /// Who is on the other end of a socket, decided once when it opens (session cookie or bearer token;
@@ -83,7 +84,7 @@ enum ChatConnection {
         let id: ObjectIdentifier
         var topics: [UUID: Subscription] = [:]
         var limiter = RateLimiter(capacity: sendLimit.capacity, perSecond: sendLimit.perSecond)
-        var lastTyping: Double = 0
+        var lastTyping = -Double.infinity
         let started = ContinuousClock.now
 
         init(ws: WebSocket, identity: ChatIdentity, app: Application, hub: ChatHub, inbox: ChatHub.Inbox) {
@@ -166,6 +167,10 @@ enum ChatConnection {
                     default: name = identity.displayName ?? ""
                     }
                     hub.send(.typing(topic: topic, name: name, from: id), to: topic)
+                    if let channel = app.chatBusChannel, let sql = app.db as? any SQLDatabase {
+                        let payload = "t:\(app.chatNode):\(topic.uuidString):\(String(name.prefix(100)))"
+                        try await sql.raw("SELECT pg_notify(\(bind: channel), \(bind: payload))").run()
+                    }
                 }
             } catch let failure as ValidationFailure {
                 let field = failure.errors.first

@@ -15,7 +15,8 @@ enum ConnectionEvent: Sendable {
     case message(ChatMessage, String)
     /// A message was stored (on another node): read it from the database if it is new here.
     case poke(topic: UUID, seq: Int64)
-    case typing(topic: UUID, name: String, from: ObjectIdentifier)
+    /// Someone is typing (`from`: their connection on this node, nil when on another node).
+    case typing(topic: UUID, name: String, from: ObjectIdentifier?)
 }
 
 /// This node's subscriptions: topic → the connections listening. The hub hands each topic's messages on
@@ -212,6 +213,14 @@ final class PostgresChatBus: Sendable {
                             // Anything announced while this node was not listening.
                             for topic in app.chatHub.subscribedTopics { await Self.catchUp(topic, app: app) }
                             for try await notification in notifications {
+                                if notification.payload.hasPrefix("t:") {
+                                    // «печатает…» from another node: shown, never stored.
+                                    let parts = notification.payload.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+                                    guard parts.count == 4, parts[1] != Substring(app.chatNode), let topic = UUID(uuidString: String(parts[2]))
+                                    else { continue }
+                                    app.chatHub.send(.typing(topic: topic, name: String(parts[3]), from: nil), to: topic)
+                                    continue
+                                }
                                 let parts = notification.payload.split(separator: ":")
                                 guard parts.count == 2, let topic = UUID(uuidString: String(parts[0])), let seq = Int64(parts[1])
                                 else { continue }
@@ -265,6 +274,13 @@ extension Application {
     private struct ChatHubKey: StorageKey { typealias Value = ChatHub }
     private struct ChatBusChannelKey: StorageKey { typealias Value = String }
     private struct ChatBusKey: StorageKey { typealias Value = PostgresChatBus }
+    private struct ChatNodeKey: StorageKey { typealias Value = String }
+
+    /// This process among the nodes (tells its own typing notices apart on the bus).
+    var chatNode: String {
+        get { storage[ChatNodeKey.self] ?? "" }
+        set { storage[ChatNodeKey.self] = newValue }
+    }
 
     var chatBus: PostgresChatBus? {
         get { storage[ChatBusKey.self] }

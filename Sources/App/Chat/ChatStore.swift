@@ -15,6 +15,8 @@ struct ChatMessage: Content, Sendable {
         /// System messages about the consultation: its new state and operator.
         var state: String?
         var operatorName: String?
+        /// The appeal made from this chat.
+        var appealNumber: String?
     }
 
     var type = "message"

@@ -123,6 +123,7 @@ struct ConsultationController: RouteCollection {
     @Sendable
     func appealForm(request: Request) async throws -> AppealForm {
         let record = try await citizens(request)
+        guard record.appealID == nil else { throw AppError.conflict("An appeal was already made from this chat") }
         let spec = try await ClassifierService.current(on: request.db)
         let territories = try await OrganisationQueries.territories(on: request.db).filter { $0.kind != .region }
         return AppealForm(

@@ -296,7 +296,7 @@ enum ConsultationService {
         try await record.save(on: app.db)
         try await ChatStore.append(
             to: id, author: .init(kind: .system, id: nil, name: ChatStrings.systemName), text: ChatStrings.appealRegistered(appeal.number),
-            app: app, now: now)
+            meta: .init(appealNumber: appeal.number), app: app, now: now)
         if record.state != .closed { try await close(id, outcome: .appealCreated, by: record.state == .active ? record.operatorID : nil, app: app, now: now) }
     }
 
