@@ -108,8 +108,11 @@ enum ChatConnection {
                     await handleFrame(text)
                 case .binary:
                     error("malformed", "Binary frames are not accepted; send JSON text")
-                case .message(let message, let json):
-                    try await deliver(message.topic, seq: message.seq, json: json)
+                case .message(let message, let json, let published):
+                    if try await deliver(message.topic, seq: message.seq, json: json) {
+                        let elapsed = published.duration(to: .now).components
+                        app.metrics.chatFanout.record(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+                    }
                 case .poke(let topic, let seq):
                     try await deliver(topic, seq: seq, json: nil)
                 case .typing(let topic, let name, let from):
@@ -268,17 +271,21 @@ enum ChatConnection {
 
         // MARK: Delivery
 
-        mutating func deliver(_ topic: UUID, seq: Int64, json: String?) async throws {
-            guard var subscription = topics[topic] else { return }
+        /// Whether the message itself went out now (not skipped, not read back from the store).
+        @discardableResult
+        mutating func deliver(_ topic: UUID, seq: Int64, json: String?) async throws -> Bool {
+            guard var subscription = topics[topic] else { return false }
             switch DeliveryGate.step(seq: seq, lastSent: subscription.lastSent, haveMessage: json != nil) {
             case .skip:
-                return
+                return false
             case .send:
                 ws.send(json!, promise: nil)
                 subscription.lastSent = seq
                 topics[topic] = subscription
+                return true
             case .fetch:
                 try await catchUp(topic, upTo: seq)
+                return false
             }
         }
 

@@ -12,7 +12,7 @@ enum ConnectionEvent: Sendable {
     case frame(String)
     case binary
     /// A stored message, and its frame encoded once for every connection.
-    case message(ChatMessage, String)
+    case message(ChatMessage, String, ContinuousClock.Instant)
     /// A message was stored (on another node): read it from the database if it is new here.
     case poke(topic: UUID, seq: Int64)
     /// Someone is typing (`from`: their connection on this node, nil when on another node).
@@ -126,9 +126,10 @@ final class ChatHub: Sendable {
             state.topics[topicID] = topic
         }
         if !ready.isEmpty {
+            let now = ContinuousClock.now
             for listener in listeners {
                 for (message, json) in ready {
-                    if case .dropped = listener.inbox.yield(.message(message, json)) {
+                    if case .dropped = listener.inbox.yield(.message(message, json, now)) {
                         listener.close()
                         break
                     }

@@ -9,6 +9,15 @@ import Vapor
 final class AppMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let startedAt = Date()
+    /// Chat fan-out on this node: from a message reaching the hub (stored and numbered) to its frame
+    /// being written to each connection.
+    let chatFanout: ValueHistogram
+
+    init() {
+        chatFanout = registry.makeValueHistogram(
+            descriptor: Self.descriptor("chat_fanout_seconds", "From a chat message reaching this node's hub to its write to a connection"),
+            buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1])
+    }
 
     /// Seconds-valued request latency buckets from 1 ms to 10 s.
     static let latencyBuckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -27,7 +36,8 @@ final class AppMetrics: Sendable {
     }
 
     /// Text exposition: the registry plus values read at scrape time (outbox, memory, uptime).
-    func render(on db: any Database) async throws -> String {
+    func render(on db: any Database, chatConnections: Int = 0) async throws -> String {
+        registry.makeGauge(descriptor: Self.descriptor("chat_connections", "Open chat WebSockets on this node")).set(Double(chatConnections))
         let pending = try await OutboxMessage.query(on: db).filter(\.$status == .pending).count()
         let failed = try await OutboxMessage.query(on: db).filter(\.$status == .failed).count()
         registry.makeGauge(descriptor: Self.descriptor("mail_outbox_pending", "Messages waiting to be sent")).set(Double(pending))
@@ -118,7 +128,7 @@ struct OperationsController: RouteCollection {
             let given = request.headers.bearerAuthorization?.token ?? ""
             guard Secrets.constantTimeEquals(given, expected) else { throw AppError.unauthenticated }
         }
-        let text = try await request.application.metrics.render(on: request.db)
+        let text = try await request.application.metrics.render(on: request.db, chatConnections: request.application.chatHub.connectionCount)
         var headers = HTTPHeaders()
         headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4", "charset": "utf-8"])
         return Response(status: .ok, headers: headers, body: .init(string: text))

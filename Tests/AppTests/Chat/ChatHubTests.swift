@@ -13,7 +13,7 @@ struct ChatHubTests {
     static func received(_ events: AsyncStream<ConnectionEvent>, count: Int) async -> [Int64] {
         var seqs: [Int64] = []
         for await event in events {
-            if case .message(let message, _) = event { seqs.append(message.seq) }
+            if case .message(let message, _, _) = event { seqs.append(message.seq) }
             if seqs.count == count { break }
         }
         return seqs
