@@ -1,6 +1,7 @@
 import Domain
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
 import SQLKit
 import Vapor
 
@@ -39,6 +40,64 @@ enum ChatAccess {
     }
 }
 
+/// What a connection has sent per topic, shared by its own loop and the hub: the hub writes the next
+/// message of a topic straight to the socket when it is exactly the next one and the connection is not
+/// reading history (no task switch per client: this is what keeps fan-out to thousands fast); anything
+/// else goes through the connection's inbox and `DeliveryGate`. Every write happens under the lock with
+/// the number it advances, so writes reach the socket in number order.
+final class SentNumbers: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var last: [UUID: Int64] = [:]
+    /// Topics whose history is being sent: the hub leaves them to the connection's loop.
+    private var syncing: Set<UUID> = []
+    let ws: WebSocket
+
+    init(ws: WebSocket) { self.ws = ws }
+
+    /// The hub's fast path: `true` if the message was written now or had been already.
+    func writeIfNext(_ message: ChatMessage, json: String) -> Bool {
+        lock.withLock {
+            guard !syncing.contains(message.topic), let sent = last[message.topic] else { return false }
+            if message.seq <= sent { return true }
+            guard message.seq == sent + 1 else { return false }
+            last[message.topic] = message.seq
+            ws.send(json, promise: nil)
+            return true
+        }
+    }
+
+    /// The connection's own path: the gate's decision and the write, together.
+    func deliver(topic: UUID, seq: Int64, json: String?) -> DeliveryGate.Step? {
+        lock.withLock {
+            guard let sent = last[topic] else { return nil }
+            let step = DeliveryGate.step(seq: seq, lastSent: sent, haveMessage: json != nil)
+            if step == .send {
+                last[topic] = seq
+                ws.send(json!, promise: nil)
+            }
+            return step
+        }
+    }
+
+    func lastSent(_ topic: UUID) -> Int64? { lock.withLock { last[topic] } }
+
+    func start(_ topic: UUID, after: Int64) {
+        lock.withLock {
+            last[topic] = after
+            syncing.insert(topic)
+        }
+    }
+
+    func synced(_ topic: UUID) { lock.withLock { _ = syncing.remove(topic) } }
+
+    func stop(_ topic: UUID) {
+        lock.withLock {
+            last[topic] = nil
+            syncing.remove(topic)
+        }
+    }
+}
+
 /// One WebSocket connection: frames from the client and the topics' messages go through one inbox and
 /// are handled one at a time, so per topic every message is sent once, in order (`DeliveryGate`).
 enum ChatConnection {
@@ -71,7 +130,6 @@ enum ChatConnection {
 
     struct Subscription {
         var grant: TopicGrant
-        var lastSent: Int64
     }
 
     struct Session {
@@ -80,6 +138,7 @@ enum ChatConnection {
         let app: Application
         let hub: ChatHub
         let inbox: ChatHub.Inbox
+        let sent: SentNumbers
         /// Identifies the connection in the hub (the socket object lives as long as it does).
         let id: ObjectIdentifier
         var topics: [UUID: Subscription] = [:]
@@ -93,6 +152,7 @@ enum ChatConnection {
             self.app = app
             self.hub = hub
             self.inbox = inbox
+            self.sent = SentNumbers(ws: ws)
             self.id = ObjectIdentifier(ws)
         }
 
@@ -150,6 +210,7 @@ enum ChatConnection {
                 case .unsubscribe(let topic):
                     topics[topic] = nil
                     hub.unsubscribe(topic, connection: id)
+                    sent.stop(topic)
                     write(ServerFrame(type: "unsubscribed", topic: topic))
                 case .send(let topic, let text, let ref):
                     try await send(text, to: topic, ref: ref)
@@ -195,24 +256,32 @@ enum ChatConnection {
             // drops what both bring.
             let seen = try await ChatStore.lastSeq(of: topic, on: app.db) ?? 0
             let ws = ws
-            hub.subscribe(topic, connection: id, subscriber: .init(inbox: inbox, close: { _ = ws.close(code: .policyViolation) }), seen: seen)
+            let sent = sent
+            // Until the history is out, the hub leaves this topic to the loop (`start` marks it syncing).
+            sent.start(topic, after: min(after, seen))
+            hub.subscribe(
+                topic, connection: id,
+                subscriber: .init(
+                    inbox: inbox, close: { _ = ws.close(code: .policyViolation) },
+                    writeIfNext: { message, json in sent.writeIfNext(message, json: json) }),
+                seen: seen)
             let lastSeq = try await ChatStore.lastSeq(of: topic, on: app.db) ?? seen
-            var subscription = Subscription(grant: grant, lastSent: min(after, lastSeq))
             var frame = ServerFrame(type: "subscribed", topic: topic)
             frame.lastSeq = lastSeq
             if let consultation = try await ConsultationRecord.find(topic, on: app.db) {
                 frame.state = consultation.state.rawValue
             }
             write(frame)
-            topics[topic] = subscription
+            topics[topic] = Subscription(grant: grant)
             if after == 0 {
                 let recent = try await ChatStore.latest(of: topic, limit: 200, on: app.db)
-                if let first = recent.first { subscription.lastSent = first.seq - 1 }
-                topics[topic] = subscription
+                if let first = recent.first { sent.start(topic, after: first.seq - 1) }
                 for message in recent { try await deliver(topic, seq: message.seq, json: ServerFrame.json(message)) }
             } else {
+                sent.start(topic, after: min(after, lastSeq))
                 try await catchUp(topic, upTo: lastSeq)
             }
+            sent.synced(topic)
         }
 
         mutating func send(_ raw: String, to topic: UUID, ref: String?) async throws {
@@ -274,15 +343,10 @@ enum ChatConnection {
         /// Whether the message itself went out now (not skipped, not read back from the store).
         @discardableResult
         mutating func deliver(_ topic: UUID, seq: Int64, json: String?) async throws -> Bool {
-            guard var subscription = topics[topic] else { return false }
-            switch DeliveryGate.step(seq: seq, lastSent: subscription.lastSent, haveMessage: json != nil) {
-            case .skip:
-                return false
-            case .send:
-                ws.send(json!, promise: nil)
-                subscription.lastSent = seq
-                topics[topic] = subscription
-                return true
+            guard topics[topic] != nil, let step = sent.deliver(topic: topic, seq: seq, json: json) else { return false }
+            switch step {
+            case .send: return true
+            case .skip: return false
             case .fetch:
                 try await catchUp(topic, upTo: seq)
                 return false
@@ -291,14 +355,10 @@ enum ChatConnection {
 
         /// Sends everything after the last sent message up to `upTo`, from the database.
         mutating func catchUp(_ topic: UUID, upTo: Int64) async throws {
-            while var subscription = topics[topic], subscription.lastSent < upTo {
-                let page = try await ChatStore.messages(of: topic, after: subscription.lastSent, limit: 500, on: app.db)
+            while topics[topic] != nil, let last = sent.lastSent(topic), last < upTo {
+                let page = try await ChatStore.messages(of: topic, after: last, limit: 500, on: app.db)
                 guard !page.isEmpty else { return }
-                for message in page where message.seq == subscription.lastSent + 1 {
-                    ws.send(ServerFrame.json(message), promise: nil)
-                    subscription.lastSent = message.seq
-                }
-                topics[topic] = subscription
+                for message in page { _ = sent.deliver(topic: topic, seq: message.seq, json: ServerFrame.json(message)) }
                 if page.count < 500 { return }
             }
         }

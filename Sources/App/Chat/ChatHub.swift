@@ -32,6 +32,8 @@ final class ChatHub: Sendable {
     struct Subscriber: Sendable {
         let inbox: Inbox
         let close: @Sendable () -> Void
+        /// Writes the message straight to the socket if it is the next one there (see `SentNumbers`).
+        var writeIfNext: @Sendable (ChatMessage, String) -> Bool = { _, _ in false }
     }
 
     private struct Topic {
@@ -50,9 +52,12 @@ final class ChatHub: Sendable {
 
     private let state = NIOLockedValueBox(State())
     private let fetch: Fetch
+    /// Told how long each direct write took after the message reached the hub (seconds).
+    private let delivered: @Sendable (Double) -> Void
 
-    init(fetch: @escaping Fetch) {
+    init(fetch: @escaping Fetch, delivered: @escaping @Sendable (Double) -> Void = { _ in }) {
         self.fetch = fetch
+        self.delivered = delivered
     }
 
     /// `seen`: the topic's last number when the subscriber read it; it starts the count when nobody on
@@ -129,6 +134,11 @@ final class ChatHub: Sendable {
             let now = ContinuousClock.now
             for listener in listeners {
                 for (message, json) in ready {
+                    if listener.writeIfNext(message, json) {
+                        let elapsed = now.duration(to: .now).components
+                        delivered(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+                        continue
+                    }
                     if case .dropped = listener.inbox.yield(.message(message, json, now)) {
                         listener.close()
                         break
