@@ -55,13 +55,14 @@ final class SentNumbers: @unchecked Sendable {
     init(ws: WebSocket) { self.ws = ws }
 
     /// The hub's fast path: `true` if the message was written now or had been already.
-    func writeIfNext(_ message: ChatMessage, json: String) -> Bool {
+    /// `frame`: the message's frame, encoded once for every connection (sent without a copy).
+    func writeIfNext(_ message: ChatMessage, frame: ByteBuffer) -> Bool {
         lock.withLock {
             guard !syncing.contains(message.topic), let sent = last[message.topic] else { return false }
             if message.seq <= sent { return true }
             guard message.seq == sent + 1 else { return false }
             last[message.topic] = message.seq
-            ws.send(json, promise: nil)
+            ws.send(raw: frame.readableBytesView, opcode: .text)
             return true
         }
     }
@@ -263,7 +264,7 @@ enum ChatConnection {
                 topic, connection: id,
                 subscriber: .init(
                     inbox: inbox, close: { _ = ws.close(code: .policyViolation) },
-                    writeIfNext: { message, json in sent.writeIfNext(message, json: json) }),
+                    writeIfNext: { message, frame in sent.writeIfNext(message, frame: frame) }),
                 seen: seen)
             let lastSeq = try await ChatStore.lastSeq(of: topic, on: app.db) ?? seen
             var frame = ServerFrame(type: "subscribed", topic: topic)

@@ -1,6 +1,7 @@
 import Domain
 import Fluent
 import Foundation
+import NIOCore
 import Logging
 import NIOConcurrencyHelpers
 import PostgresKit
@@ -33,7 +34,7 @@ final class ChatHub: Sendable {
         let inbox: Inbox
         let close: @Sendable () -> Void
         /// Writes the message straight to the socket if it is the next one there (see `SentNumbers`).
-        var writeIfNext: @Sendable (ChatMessage, String) -> Bool = { _, _ in false }
+        var writeIfNext: @Sendable (ChatMessage, ByteBuffer) -> Bool = { _, _ in false }
     }
 
     private struct Topic {
@@ -132,9 +133,10 @@ final class ChatHub: Sendable {
         }
         if !ready.isEmpty {
             let now = ContinuousClock.now
+            let frames = ready.map { ByteBuffer(string: $0.1) }
             for listener in listeners {
-                for (message, json) in ready {
-                    if listener.writeIfNext(message, json) {
+                for ((message, json), frame) in zip(ready, frames) {
+                    if listener.writeIfNext(message, frame) {
                         let elapsed = now.duration(to: .now).components
                         delivered(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
                         continue
