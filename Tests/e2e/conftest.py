@@ -158,6 +158,34 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
+
+def spawn_server(binary: str, env: dict, log_path: Path):
+    """`consumerdesk serve` with `env`, its output in `log_path`; returns (process, open log file)."""
+    log_file = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [binary, "serve"],
+        cwd=REPO_ROOT,  # Resources/ and Public/ are found relative to the working directory
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    return proc, log_file
+
+
+def new_chrome():
+    """A headless Debian chromium through Selenium (an explicit driver path: nothing fetched online)."""
+    opts = Options()
+    opts.binary_location = _require_env("CHROME_BIN")
+    for arg in CHROME_ARGS:
+        opts.add_argument(arg)
+    opts.add_experimental_option("prefs", CHROME_PREFS)
+    drv = webdriver.Chrome(service=Service(_require_env("CHROMEDRIVER")), options=opts)
+    drv.set_page_load_timeout(30)
+    return drv
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """Starts `consumerdesk serve` on a free 127.0.0.1 port with a fresh SQLite file; yields the base URL."""
@@ -185,16 +213,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         LOG_LEVEL="info",
     )
     log_path = workdir / "server.log"
-    log_file = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [binary, "serve"],
-        cwd=REPO_ROOT,  # Resources/ and Public/ are found relative to the working directory
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc, log_file = spawn_server(binary, env, log_path)
     _server_log = log_path
     try:
         _wait_ready(proc, base_url, log_path)
@@ -215,14 +234,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def driver(request: pytest.FixtureRequest):
     """Headless Debian chromium through Selenium; on failure a screenshot lands in $E2E_ARTIFACTS."""
-    opts = Options()
-    opts.binary_location = _require_env("CHROME_BIN")
-    for arg in CHROME_ARGS:
-        opts.add_argument(arg)
-    opts.add_experimental_option("prefs", CHROME_PREFS)
-    # An explicit driver path: Selenium Manager never goes looking on the internet.
-    drv = webdriver.Chrome(service=Service(_require_env("CHROMEDRIVER")), options=opts)
-    drv.set_page_load_timeout(30)
+    drv = new_chrome()
     try:
         yield drv
     finally:

@@ -41,8 +41,6 @@ import pytest
 from conftest import (
     _REPORTS,
     ARTIFACTS,
-    CHROME_ARGS,
-    CHROME_PREFS,
     REPO_ROOT,
     _free_port,
     _require_env,
@@ -51,11 +49,10 @@ from conftest import (
     _tail,
     _wait_ready,
     mail_text,
+    new_chrome,
+    spawn_server,
     wait_for_mail,
 )
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
@@ -114,16 +111,7 @@ def _start_server(name: str, chat_hours: str, workdir: Path) -> Server:
         CHAT_HOURS=chat_hours,
     )
     log_path = workdir / f"chat-{name}.log"
-    log_file = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [binary, "serve"],
-        cwd=REPO_ROOT,  # Resources/ and Public/ are found relative to the working directory
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc, log_file = spawn_server(binary, env, log_path)
     server = Server(name, proc, base_url, log_path, log_file)
     try:
         _wait_ready(proc, base_url, log_path)
@@ -183,13 +171,7 @@ def night(request: pytest.FixtureRequest, night_server: Server):
 @pytest.fixture
 def staff_driver(request: pytest.FixtureRequest):
     """Another headless chromium (its own cookies and storage): the operator or the editor."""
-    opts = Options()
-    opts.binary_location = _require_env("CHROME_BIN")
-    for arg in CHROME_ARGS:
-        opts.add_argument(arg)
-    opts.add_experimental_option("prefs", CHROME_PREFS)
-    drv = webdriver.Chrome(service=Service(_require_env("CHROMEDRIVER")), options=opts)
-    drv.set_page_load_timeout(30)
+    drv = new_chrome()
     try:
         yield drv
     finally:

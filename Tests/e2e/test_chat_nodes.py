@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import websocket  # websocket-client
 
-from conftest import _REPORTS, ARTIFACTS, REPO_ROOT, _free_port, _stop, _tail, _wait_ready
+from conftest import _REPORTS, ARTIFACTS, REPO_ROOT, _free_port, _stop, _tail, _wait_ready, spawn_server
 
 PASSWORD = "demo2026"
 FRAME_TIMEOUT = 5.0  # seconds for any expected frame to arrive
@@ -77,16 +77,7 @@ def _start_node(name: str, binary: str, database_url: str, schema: str, workdir:
         LOG_LEVEL="info",
     )
     log_path = workdir / f"chat-node-{name}.log"
-    log_file = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [binary, "serve"],
-        cwd=REPO_ROOT,  # Resources/ and Public/ are found relative to the working directory
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc, log_file = spawn_server(binary, env, log_path)
     return Node(name, proc, base_url, log_path, log_file)
 
 
