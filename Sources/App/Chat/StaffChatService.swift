@@ -138,18 +138,9 @@ enum StaffChatService {
         }
         let id = UUID()
         do {
-            try await app.db.transaction { db in
-                try await ChatStore.createTopic(id, kind: "channel", now: now, on: db)
-                let record = StaffChannelRecord()
-                record.id = id
-                record.kind = .direct
-                record.title = "Личные сообщения"
-                record.includesSubordinates = false
-                record.personA = a
-                record.personB = b
-                record.createdBy = actor.userID
-                record.createdAt = now
-                try await record.create(on: db)
+            try await insert(id, .direct, title: "Личные сообщения", by: actor, app: app, now: now) {
+                $0.personA = a
+                $0.personB = b
             }
         } catch where error.isUniqueViolation {
             // The other person opened it at the same moment.
@@ -171,17 +162,8 @@ enum StaffChatService {
         if id == nil {
             let created = UUID()
             do {
-                try await app.db.transaction { db in
-                    try await ChatStore.createTopic(created, kind: "channel", now: now, on: db)
-                    let record = StaffChannelRecord()
-                    record.id = created
-                    record.kind = .appeal
-                    record.title = "Обращение № \(appeal.number)"
-                    record.includesSubordinates = false
-                    record.appealID = appealID
-                    record.createdBy = actor.userID
-                    record.createdAt = now
-                    try await record.create(on: db)
+                try await insert(created, .appeal, title: "Обращение № \(appeal.number)", by: actor, app: app, now: now) {
+                    $0.appealID = appealID
                 }
                 id = created
             } catch where error.isUniqueViolation {
@@ -191,6 +173,25 @@ enum StaffChatService {
         guard let id else { throw AppError.notFound }
         try await markRead(id, user: actor.userID, seq: 0, on: app.db)
         return id
+    }
+
+    /// A direct channel or an appeal thread with its topic, in one transaction.
+    private static func insert(
+        _ id: UUID, _ kind: ChannelKind, title: String, by actor: Actor, app: Application, now: Date,
+        _ fill: @escaping @Sendable (StaffChannelRecord) -> Void
+    ) async throws {
+        try await app.db.transaction { db in
+            try await ChatStore.createTopic(id, kind: "channel", now: now, on: db)
+            let record = StaffChannelRecord()
+            record.id = id
+            record.kind = kind
+            record.title = title
+            record.includesSubordinates = false
+            record.createdBy = actor.userID
+            record.createdAt = now
+            fill(record)
+            try await record.create(on: db)
+        }
     }
 
     /// Remembers that `user` has read `channel` up to `seq` (never backwards).
