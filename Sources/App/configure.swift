@@ -32,12 +32,11 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     app.botRateLimits = ClientRateLimits(capacity: 20, perSecond: 0.5)
     // A few chats (and transcript mails) in a row, then one a minute per client address.
     app.chatStartLimits = ClientRateLimits(capacity: 5, perSecond: 1.0 / 60)
-    let fanout = app.metrics.chatFanout
     app.chatHub = ChatHub(
         fetch: { [weak app] topic, after in
             guard let app else { return [] }
             return try await ChatStore.messages(of: topic, after: after, on: app.db)
-        }, delivered: { fanout.record($0) })
+        }, delivered: app.metrics.chatFanout)
     app.lifecycle.use(ChatHubLifecycle(hub: app.chatHub))
     app.appealWriter = AppealWriter(region: config.regionCode, database: { [unowned app] in app.db })
     Migrations.register(on: app)

@@ -1,7 +1,8 @@
 """Load generator for scripts/bench/chat (run it through that script; it starts the server).
 
-N WebSocket clients, spread over P worker processes (asyncio + `websockets`), all subscribe to one staff
-channel; then a sender posts M messages to it, each text carrying its send time (time.time_ns(): every
+N WebSocket clients (ws_clients.c: C, epoll, P threads, at low priority, timing each frame by the
+kernel's receive timestamp) all subscribe to one staff channel; then a sender
+(asyncio + `websockets`) posts M messages to it, each text carrying its send time (time.time_ns(): every
 process here shares the machine's clock). Each client records receive time − send time. Prints how many
 clients the node held, its RSS, deliveries received against expected, and the fan-out latency
 percentiles. Protocol: docs/chat-protocol.md.
@@ -13,8 +14,9 @@ import argparse
 import asyncio
 import json
 import math
-import multiprocessing as mp
+import os
 import resource
+import subprocess
 import sys
 import time
 import urllib.error
@@ -116,147 +118,6 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))]
 
 
-# --- one worker process: `count` receiving clients ----------------------------------------------------
-
-
-def worker(index: int, count: int, cfg: dict, pipe) -> None:
-    raise_nofile()
-    try:
-        asyncio.run(_worker(index, count, cfg, pipe))
-    except Exception as e:  # tell the parent rather than leave it waiting
-        pipe.send({"event": "crashed", "worker": index, "error": f"{type(e).__name__}: {e}"})
-
-
-async def _worker(index: int, count: int, cfg: dict, pipe) -> None:
-    loop = asyncio.get_running_loop()
-    messages = cfg["messages"]
-    timeout = cfg["timeout"]
-    subscribe = json.dumps({"type": "subscribe", "topic": cfg["topic"], "after": 0})
-    latencies: list[float] = []
-    worst_per_message = [0.0] * messages  # the slowest of this worker's clients, per message
-    reached = [0] * messages  # how many of this worker's clients got each message
-    counters = {"received": 0, "duplicates": 0, "out_of_order": 0, "errors": 0, "closed": 0, "complete": 0}
-    error_samples: list[str] = []
-    all_in = asyncio.Event()
-    sockets = []
-    readers = []
-    gate = asyncio.Semaphore(cfg["concurrency"])
-
-    async def read(ws) -> None:
-        seen: set[int] = set()
-        last_seq = 0
-        try:
-            async for raw in ws:
-                now = time.time_ns()
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "error":
-                    counters["errors"] += 1
-                    if len(error_samples) < 3:
-                        error_samples.append(raw[:200])
-                    continue
-                if kind != "message":
-                    continue
-                parts = frame.get("text", "").split()
-                if len(parts) != 3 or parts[0] != "bench":
-                    continue
-                number, sent = int(parts[1]), int(parts[2])
-                if number in seen:
-                    counters["duplicates"] += 1
-                    continue
-                seen.add(number)
-                if frame["seq"] <= last_seq:
-                    counters["out_of_order"] += 1
-                last_seq = max(last_seq, frame["seq"])
-                ms = (now - sent) / 1e6
-                latencies.append(ms)
-                counters["received"] += 1
-                if number < messages:
-                    reached[number] += 1
-                    worst_per_message[number] = max(worst_per_message[number], ms)
-                if len(seen) == messages:
-                    counters["complete"] += 1
-                    if counters["complete"] == len(sockets):
-                        all_in.set()
-        except ConnectionClosed:
-            pass
-        counters["closed"] += 1
-
-    async def open_one() -> str | None:
-        async with gate:
-            try:
-                ws = await ws_connect(cfg["url"], cfg["token"], timeout)
-            except Exception as e:
-                return f"connect: {type(e).__name__}: {e}"
-            try:
-                await ws.send(subscribe)
-                raw = await asyncio.wait_for(ws.recv(), timeout)
-                frame = json.loads(raw)
-                if frame.get("type") != "subscribed":
-                    await ws.close()
-                    return f"subscribe answered {raw[:200]}"
-            except Exception as e:
-                ws.transport.abort()
-                return f"subscribe: {type(e).__name__}: {e}"
-            sockets.append(ws)
-            readers.append(asyncio.create_task(read(ws)))
-            return None
-
-    started = time.monotonic()
-    results = await asyncio.gather(*(open_one() for _ in range(count)))
-    failures = [r for r in results if r]
-    pipe.send(
-        {
-            "event": "ready",
-            "worker": index,
-            "subscribed": len(sockets),
-            "failed": len(failures),
-            "failure_samples": failures[:3],
-            "seconds": time.monotonic() - started,
-        }
-    )
-
-    # How late this process's event loop runs while the messages come in: if it lags, the load
-    # generator, not the server, is what the latency measures.
-    worst_lag = 0.0
-    probing = True
-
-    async def probe() -> None:
-        nonlocal worst_lag
-        while probing:
-            t = loop.time()
-            await asyncio.sleep(0.01)
-            worst_lag = max(worst_lag, (loop.time() - t - 0.01) * 1000)
-
-    prober = asyncio.create_task(probe())
-    # The parent says when it has sent everything (or gives up); bounded in any case.
-    got = await loop.run_in_executor(None, pipe.poll, cfg["phase_timeout"])
-    command = pipe.recv() if got else {"cmd": "abort"}
-    if command.get("cmd") == "sent" and sockets and not all_in.is_set():
-        try:
-            await asyncio.wait_for(all_in.wait(), max(0.0, command["deadline"] - time.time()))
-        except asyncio.TimeoutError:
-            pass
-    probing = False
-    await prober
-    closed_by_server = counters["closed"]
-    for ws in sockets:
-        ws.transport.abort()  # 1,000+ polite closing handshakes would only slow the report down
-    await asyncio.gather(*readers, return_exceptions=True)
-    pipe.send(
-        {
-            "event": "done",
-            "worker": index,
-            "latencies": latencies,
-            "worst_per_message": worst_per_message,
-            "reached": reached,
-            "counters": {**counters, "closed": closed_by_server},
-            "error_samples": error_samples,
-            "worst_lag_ms": worst_lag,
-        }
-    )
-
-
 # --- the sender -----------------------------------------------------------------------------------------
 
 
@@ -323,7 +184,9 @@ def main() -> None:
     parser.add_argument("--server-pid", type=int, required=True)
     parser.add_argument("-n", "--clients", type=int, default=TARGET_CLIENTS)
     parser.add_argument("-m", "--messages", type=int, default=30)
-    parser.add_argument("-p", "--processes", type=int, default=4)
+    parser.add_argument("-p", "--threads", type=int, default=2, help="receiving threads in ws_clients")
+    parser.add_argument("--clients-binary", required=True, help="ws_clients.c, compiled")
+    parser.add_argument("--clients-nice", type=int, default=19, help="niceness of the receiving clients")
     parser.add_argument("-i", "--interval-ms", type=float, default=500, help="between two messages sent")
     parser.add_argument("--concurrency", type=int, default=64, help="handshakes in flight per process")
     parser.add_argument("--timeout", type=float, default=60, help="seconds for one handshake or subscription")
@@ -332,9 +195,8 @@ def main() -> None:
     parser.add_argument("--build", default="?")
     parser.add_argument("--database", default="?")
     args = parser.parse_args()
-    if args.clients < 1 or args.messages < 1 or args.processes < 1:
+    if args.clients < 1 or args.messages < 1 or args.threads < 1:
         sys.exit("-n, -m and -p must be at least 1")
-    processes = min(args.processes, args.clients)
     nofile = raise_nofile()
     base = f"http://127.0.0.1:{args.port}"
 
@@ -360,44 +222,36 @@ def main() -> None:
         "concurrency": args.concurrency,
         "timeout": args.timeout,
         "grace": args.grace,
-        # A worker waits at most this long for the parent's word, then reports what it has.
-        "phase_timeout": args.timeout + args.messages * args.interval_ms / 1000 + args.grace + 60,
     }
 
     print(f"command:  {args.command or ' '.join(sys.argv)}")
     print(f"build: {args.build}, database: {args.database}, server pid {args.server_pid}, open files limit {nofile}")
     rss_idle = rss_mib(args.server_pid)
 
-    ctx = mp.get_context("fork")
-    shares = [args.clients // processes + (1 if i < args.clients % processes else 0) for i in range(processes)]
-    pipes, procs = [], []
-    for i, share in enumerate(shares):
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=worker, args=(i, share, cfg, child), daemon=True)
-        proc.start()
-        pipes.append(parent)
-        procs.append(proc)
+    # The receivers: ws_clients.c on a few epoll threads (a Python client spends longer per frame than
+    # the server does, so it would time itself rather than the node).
+    env = {**os.environ, "WS_TOKEN": receiver_token, "WS_TOPIC": topic}
+    # At low priority: on one machine with the node, the clients' reading should not take the cores the
+    # node is writing on (remote clients would cost it nothing); the kernel's receive timestamps keep
+    # their late reading out of the figures.
+    clients = subprocess.Popen(
+        ["nice", "-n", str(args.clients_nice), args.clients_binary, str(args.port), str(args.clients), str(args.messages), str(args.threads),
+         str(args.concurrency), str(args.timeout)],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
 
-    def collect(event: str, timeout: float) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        answers: list[dict | None] = [None] * len(pipes)
-        for i, pipe in enumerate(pipes):
-            while answers[i] is None:
-                left = deadline - time.monotonic()
-                if left <= 0 or not pipe.poll(min(left, 1.0)):
-                    if left <= 0 or not procs[i].is_alive():
-                        sys.exit(f"worker {i} sent no '{event}' (alive: {procs[i].is_alive()})")
-                    continue
-                message = pipe.recv()
-                if message.get("event") == "crashed":
-                    sys.exit(f"worker {i} crashed: {message['error']}")
-                answers[i] = message
-        return answers  # type: ignore[return-value]
+    def answer(event: str) -> list[dict]:
+        line = clients.stdout.readline()
+        if not line:
+            sys.exit(f"ws_clients ended without '{event}' (exit status {clients.wait()})")
+        message = json.loads(line)
+        if message.get("event") != event:
+            sys.exit(f"ws_clients said {line[:200]!r}, expected '{event}'")
+        return message["workers"]
 
     t0 = time.monotonic()
-    print(f"opening {args.clients} clients in {processes} processes…", flush=True)
-    # Bounded: even at a handful of handshakes a second the run ends with a message.
-    ready = collect("ready", args.timeout * (1 + args.clients / max(1, args.concurrency * processes)) + 60)
+    print(f"opening {args.clients} clients on {args.threads} threads…", flush=True)
+    ready = answer("ready")  # ws_clients bounds every handshake by --timeout
     open_seconds = time.monotonic() - t0
     subscribed = sum(r["subscribed"] for r in ready)
     failed = sum(r["failed"] for r in ready)
@@ -410,18 +264,17 @@ def main() -> None:
           f"({subscribed / max(open_seconds, 1e-9):.0f}/s) — {verdict}   [target {TARGET_CLIENTS:,} clients]")
     for r in ready:
         for sample in r["failure_samples"]:
-            print(f"          worker {r['worker']} failure: {sample}")
+            print(f"          thread {r['worker']} failure: {sample}")
     print(f"server:   {held} established TCP connections on :{args.port}; "
           f"RSS {rss_idle:.1f} MiB before, {rss_loaded:.1f} MiB with the clients "
           f"(≈ {(rss_loaded - rss_idle) * 1024 / max(subscribed, 1):.1f} KiB per client)")
 
     sending = asyncio.run(send_all(cfg))
     deadline = sending["last_sent"] + args.grace  # the same bound as for the acks
-    for pipe in pipes:
-        pipe.send({"cmd": "sent", "deadline": deadline})
-    done = collect("done", args.grace + 60)
-    for proc in procs:
-        proc.join(timeout=10)
+    clients.stdin.write(f"sent {deadline:.3f}\n")
+    clients.stdin.flush()
+    done = answer("done")
+    clients.wait(timeout=30)
     rss_after = rss_mib(args.server_pid)
 
     latencies = sorted(x for d in done for x in d["latencies"])
@@ -439,18 +292,24 @@ def main() -> None:
           f"within {args.grace:g} s of the last send; "
           f"duplicates {totals['duplicates']}, out of order {totals['out_of_order']}, error frames {totals['errors']}, "
           f"closed by the server {totals['closed']}")
+    stamped = totals.get("kernel_stamped", 0)
+    print(f"timing:   {stamped}/{totals['received']} deliveries timed by the kernel's receive timestamp "
+          f"(SO_TIMESTAMPNS), the rest when read; clients at nice {args.clients_nice}")
     for d in done:
         for sample in d["error_samples"]:
-            print(f"          worker {d['worker']} error frame: {sample}")
+            print(f"          thread {d['worker']} error frame: {sample}")
     p = {q: percentile(latencies, q) for q in (0.5, 0.9, 0.99)}
     ok = "OK" if p[0.99] <= TARGET_P99_MS else "OVER"
-    print(f"fan-out latency ms: p50 {p[0.5]:.1f}  p90 {p[0.9]:.1f}  p99 {p[0.99]:.1f}  "
+    print(f"fan-out latency ms: min {latencies[0] if latencies else float('nan'):.1f}  p50 {p[0.5]:.1f}  p90 {p[0.9]:.1f}  p99 {p[0.99]:.1f}  "
           f"max {latencies[-1] if latencies else float('nan'):.1f} — {ok}   [target p99 ≤ {TARGET_P99_MS:g} ms at {TARGET_CLIENTS:,} clients]")
     print(f"whole fan-out per message ms: p50 {percentile(worst, 0.5):.1f}  max {worst[-1] if worst else float('nan'):.1f} "
           f"(until the last of the {subscribed} clients had it; {len(worst)}/{args.messages} messages reached all, "
           f"{reached.count(0)} reached none)")
-    lags = ", ".join(f"{d['worst_lag_ms']:.0f}" for d in done)
-    print(f"load generator: worst event-loop lag per process {lags} ms; "
+    per_message = [max(d["worst_per_message"][i] for d in done) for i in range(args.messages)]
+    slowest = sorted(range(args.messages), key=lambda i: -per_message[i])[:3]
+    print("slowest messages: " + ", ".join(f"#{i} {per_message[i]:.1f} ms" for i in slowest))
+    lags = ", ".join(f"{d['worst_lag_ms']:.1f}" for d in done)
+    print(f"load generator: longest pass over ready sockets per thread {lags} ms; "
           f"server RSS after sending {rss_after:.1f} MiB")
     if subscribed != args.clients or totals["received"] != expected or totals["duplicates"] or totals["out_of_order"]:
         sys.exit(1)

@@ -2,6 +2,8 @@ import Domain
 import Fluent
 import Foundation
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOWebSocket
 import SQLKit
 import Vapor
 
@@ -43,26 +45,34 @@ enum ChatAccess {
 /// What a connection has sent per topic, shared by its own loop and the hub: the hub writes the next
 /// message of a topic straight to the socket when it is exactly the next one and the connection is not
 /// reading history (no task switch per client: this is what keeps fan-out to thousands fast); anything
-/// else goes through the connection's inbox and `DeliveryGate`. Every write happens under the lock with
-/// the number it advances, so writes reach the socket in number order.
+/// else goes through the connection's inbox and `DeliveryGate`. Every frame is decided under the lock
+/// and written in the order decided (see `emit`), so messages reach the socket in number order.
 final class SentNumbers: @unchecked Sendable {
     private let lock = NIOLock()
     private var last: [UUID: Int64] = [:]
     /// Topics whose history is being sent: the hub leaves them to the connection's loop.
     private var syncing: Set<UUID> = []
+    /// Frames handed to the event loop and not written yet: while there are any, a frame decided on
+    /// the loop joins the queue too rather than overtake them.
+    private var queued = 0
     let ws: WebSocket
+    private let wire: WireWriter?
 
-    init(ws: WebSocket) { self.ws = ws }
+    /// `wire`: the socket's own writer of whole frames, when the upgrade handed over its channel.
+    init(ws: WebSocket, wire: WireWriter?) {
+        self.ws = ws
+        self.wire = wire
+    }
 
     /// The hub's fast path: `true` if the message was written now or had been already.
     /// `frame`: the message's frame, encoded once for every connection (sent without a copy).
-    func writeIfNext(_ message: ChatMessage, frame: ByteBuffer) -> Bool {
+    func writeIfNext(topic: UUID, seq: Int64, frame: ChatHub.Frame) -> Bool {
         lock.withLock {
-            guard !syncing.contains(message.topic), let sent = last[message.topic] else { return false }
-            if message.seq <= sent { return true }
-            guard message.seq == sent + 1 else { return false }
-            last[message.topic] = message.seq
-            ws.send(raw: frame.readableBytesView, opcode: .text)
+            guard !syncing.contains(topic), let sent = last[topic] else { return false }
+            if seq <= sent { return true }
+            guard seq == sent + 1 else { return false }
+            last[topic] = seq
+            emit(frame)
             return true
         }
     }
@@ -74,9 +84,37 @@ final class SentNumbers: @unchecked Sendable {
             let step = DeliveryGate.step(seq: seq, lastSent: sent, haveMessage: json != nil)
             if step == .send {
                 last[topic] = seq
-                ws.send(json!, promise: nil)
+                emit(ChatHub.Frame(json!))
             }
             return step
+        }
+    }
+
+    /// Any other frame (acks, errors, typing…), in its turn with the messages.
+    func send(_ json: String) {
+        lock.withLock { emit(ChatHub.Frame(json)) }
+    }
+
+    /// Under the lock: written at once when on the socket's loop with nothing waiting, otherwise queued
+    /// on the loop (its tasks run in the order given, so frames go out in the order decided).
+    private func emit(_ frame: ChatHub.Frame) {
+        if queued == 0, ws.eventLoop.inEventLoop {
+            write(frame)
+            return
+        }
+        queued += 1
+        ws.eventLoop.execute {
+            self.write(frame)
+            self.lock.withLock { self.queued -= 1 }
+        }
+    }
+
+    /// On the socket's loop.
+    private func write(_ frame: ChatHub.Frame) {
+        if let wire {
+            wire.write(frame.wire)
+        } else {
+            ws.send(frame.payload, opcode: .text)
         }
     }
 
@@ -99,6 +137,28 @@ final class SentNumbers: @unchecked Sendable {
     }
 }
 
+/// Writes whole WebSocket frames, encoded once per message for every connection, straight to the
+/// socket: past WebSocketKit and the frame encoder, which would build the same header again for each of
+/// thousands of connections. Written from the encoder's place in the pipeline, so anything between it
+/// and the socket (TLS) still applies, and in turn with the frames WebSocketKit itself sends (pings,
+/// close). On the channel's loop only.
+struct WireWriter: Sendable {
+    private let context: NIOLoopBound<ChannelHandlerContext>
+
+    /// On the channel's loop, once the upgrade has put the WebSocket handlers in place; `nil` if the
+    /// pipeline has no frame encoder (then frames go through WebSocketKit).
+    init?(channel: any Channel) {
+        guard let context = try? channel.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self) else {
+            return nil
+        }
+        self.context = NIOLoopBound(context, eventLoop: channel.eventLoop)
+    }
+
+    func write(_ frame: ByteBuffer) {
+        context.value.writeAndFlush(NIOAny(frame), promise: nil)
+    }
+}
+
 /// One WebSocket connection: frames from the client and the topics' messages go through one inbox and
 /// are handled one at a time, so per topic every message is sent once, in order (`DeliveryGate`).
 enum ChatConnection {
@@ -106,7 +166,8 @@ enum ChatConnection {
     static let sendLimit = (capacity: 10, perSecond: 1.0)
 
     /// Call from the upgrade closure, synchronously: the handlers are attached before any frame can arrive.
-    static func attach(_ ws: WebSocket, identity: ChatIdentity, app: Application) {
+    /// `wire`: see `WireWriter` (nil: every frame goes through WebSocketKit).
+    static func attach(_ ws: WebSocket, wire: WireWriter?, identity: ChatIdentity, app: Application) {
         // Bounded: a client that stops reading is disconnected rather than buffered without end; it
         // resumes from its last number when it comes back.
         let (events, inbox) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .bufferingOldest(inboxLimit))
@@ -119,7 +180,7 @@ enum ChatConnection {
         let id = ObjectIdentifier(ws)
         hub.connected(id) { _ = ws.close(code: .goingAway) }
         Task {
-            var session = Session(ws: ws, identity: identity, app: app, hub: hub, inbox: inbox)
+            var session = Session(ws: ws, wire: wire, identity: identity, app: app, hub: hub, inbox: inbox)
             for await event in events {
                 await session.handle(event)
             }
@@ -147,13 +208,13 @@ enum ChatConnection {
         var lastTyping = -Double.infinity
         let started = ContinuousClock.now
 
-        init(ws: WebSocket, identity: ChatIdentity, app: Application, hub: ChatHub, inbox: ChatHub.Inbox) {
+        init(ws: WebSocket, wire: WireWriter?, identity: ChatIdentity, app: Application, hub: ChatHub, inbox: ChatHub.Inbox) {
             self.ws = ws
             self.identity = identity
             self.app = app
             self.hub = hub
             self.inbox = inbox
-            self.sent = SentNumbers(ws: ws)
+            self.sent = SentNumbers(ws: ws, wire: wire)
             self.id = ObjectIdentifier(ws)
         }
 
@@ -262,9 +323,7 @@ enum ChatConnection {
             sent.start(topic, after: min(after, seen))
             hub.subscribe(
                 topic, connection: id,
-                subscriber: .init(
-                    inbox: inbox, close: { _ = ws.close(code: .policyViolation) },
-                    writeIfNext: { message, frame in sent.writeIfNext(message, frame: frame) }),
+                subscriber: .init(inbox: inbox, close: { _ = ws.close(code: .policyViolation) }, sent: sent),
                 seen: seen)
             let lastSeq = try await ChatStore.lastSeq(of: topic, on: app.db) ?? seen
             var frame = ServerFrame(type: "subscribed", topic: topic)
@@ -365,7 +424,7 @@ enum ChatConnection {
         }
 
         func write(_ frame: ServerFrame) {
-            ws.send(ServerFrame.json(frame), promise: nil)
+            sent.send(ServerFrame.json(frame))
         }
 
         func error(_ code: String, _ reason: String, ref: String? = nil, topic: UUID? = nil) {

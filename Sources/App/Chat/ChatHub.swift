@@ -30,20 +30,112 @@ final class ChatHub: Sendable {
     /// Reads a topic's messages after a number (the store; injected so the hub stays testable).
     typealias Fetch = @Sendable (UUID, Int64) async throws -> [ChatMessage]
 
-    struct Subscriber: Sendable {
+    /// A frame encoded once for every connection: the JSON text, and the whole WebSocket text frame
+    /// (header and text) as it goes on the wire.
+    struct Frame: Sendable {
+        let payload: ByteBuffer
+        let wire: ByteBuffer
+
+        init(_ json: String) {
+            payload = ByteBuffer(string: json)
+            let length = payload.readableBytes
+            var wire = ByteBuffer()
+            wire.reserveCapacity(length + 10)
+            wire.writeInteger(UInt8(0x81)) // FIN, text (RFC 6455 §5.2); a server's frames are not masked
+            if length < 126 {
+                wire.writeInteger(UInt8(length))
+            } else if length <= Int(UInt16.max) {
+                wire.writeInteger(UInt8(126))
+                wire.writeInteger(UInt16(length))
+            } else {
+                wire.writeInteger(UInt8(127))
+                wire.writeInteger(UInt64(length))
+            }
+            var text = payload
+            wire.writeBuffer(&text)
+            self.wire = wire
+        }
+
+        private init(payload: ByteBuffer, wire: ByteBuffer) {
+            self.payload = payload
+            self.wire = wire
+        }
+
+        /// The same bytes in storage of its own: each event loop writes its own copy, so that thousands
+        /// of writes on two cores do not count references on one shared object.
+        func copied() -> Frame {
+            Frame(payload: ByteBuffer(bytes: payload.readableBytesView), wire: ByteBuffer(bytes: wire.readableBytesView))
+        }
+    }
+
+    /// A message on its way to the listeners; the fast path reads only `topic`, `seq` and `frame`.
+    struct Outgoing: Sendable {
+        let topic: UUID
+        let seq: Int64
+        let frame: Frame
+        let message: ChatMessage
+        let json: String
+    }
+
+    /// A connection listening to a topic (a class: the hub hands thousands of them to the loops per
+    /// message, and one reference is cheaper to pass than a bundle of closures).
+    final class Subscriber: Sendable {
         let inbox: Inbox
         let close: @Sendable () -> Void
-        /// Writes the message straight to the socket if it is the next one there (see `SentNumbers`).
-        var writeIfNext: @Sendable (ChatMessage, ByteBuffer) -> Bool = { _, _ in false }
+        /// What the connection has sent: the hub writes the next message straight to the socket through
+        /// it (see `SentNumbers`); without it, every message goes through the inbox.
+        let sent: SentNumbers?
+        /// The socket's event loop: the hub hands each loop its sockets' writes in one task, so that
+        /// every write is made on its own loop (no hop per socket) and both loops write at once.
+        let eventLoop: (any EventLoop)?
+
+        init(inbox: Inbox, close: @escaping @Sendable () -> Void, sent: SentNumbers? = nil) {
+            self.inbox = inbox
+            self.close = close
+            self.sent = sent
+            self.eventLoop = sent?.ws.eventLoop
+        }
+    }
+
+    /// A topic's listeners on one event loop (`loop` nil: written from the publishing thread).
+    private struct Group {
+        let loop: (any EventLoop)?
+        let listeners: [Subscriber]
     }
 
     private struct Topic {
-        var listeners: [ObjectIdentifier: Subscriber] = [:]
+        private(set) var listeners: [ObjectIdentifier: Subscriber] = [:]
+        /// The listeners by event loop, made when a message comes after a change of listeners.
+        private var cachedGroups: [Group]?
         /// The highest number handed out here.
         var highest: Int64
         /// Messages that came before their predecessors, with their encoded frames.
         var pending: [Int64: (ChatMessage, String)] = [:]
         var fetching = false
+
+        init(highest: Int64) { self.highest = highest }
+
+        mutating func set(_ connection: ObjectIdentifier, _ subscriber: Subscriber?) {
+            listeners[connection] = subscriber
+            cachedGroups = nil
+        }
+
+        mutating func groups() -> [Group] {
+            if let cachedGroups { return cachedGroups }
+            var byLoop: [ObjectIdentifier: (loop: any EventLoop, listeners: [Subscriber])] = [:]
+            var inline: [Subscriber] = []
+            for listener in listeners.values {
+                if let loop = listener.eventLoop {
+                    byLoop[ObjectIdentifier(loop), default: (loop, [])].listeners.append(listener)
+                } else {
+                    inline.append(listener)
+                }
+            }
+            var groups = byLoop.values.map { Group(loop: $0.loop, listeners: $0.listeners) }
+            if !inline.isEmpty { groups.append(Group(loop: nil, listeners: inline)) }
+            cachedGroups = groups
+            return groups
+        }
     }
 
     private struct State {
@@ -54,9 +146,9 @@ final class ChatHub: Sendable {
     private let state = NIOLockedValueBox(State())
     private let fetch: Fetch
     /// Told how long each direct write took after the message reached the hub (seconds).
-    private let delivered: @Sendable (Double) -> Void
+    private let delivered: BatchHistogram?
 
-    init(fetch: @escaping Fetch, delivered: @escaping @Sendable (Double) -> Void = { _ in }) {
+    init(fetch: @escaping Fetch, delivered: BatchHistogram? = nil) {
         self.fetch = fetch
         self.delivered = delivered
     }
@@ -65,13 +157,13 @@ final class ChatHub: Sendable {
     /// this node listened to the topic before (otherwise the count goes on as it is).
     func subscribe(_ topic: UUID, connection: ObjectIdentifier, subscriber: Subscriber, seen: Int64) {
         state.withLockedValue { state in
-            state.topics[topic, default: Topic(highest: seen)].listeners[connection] = subscriber
+            state.topics[topic, default: Topic(highest: seen)].set(connection, subscriber)
         }
     }
 
     func unsubscribe(_ topic: UUID, connection: ObjectIdentifier) {
         state.withLockedValue { state in
-            state.topics[topic]?.listeners[connection] = nil
+            state.topics[topic]?.set(connection, nil)
             if state.topics[topic]?.listeners.isEmpty == true { state.topics[topic] = nil }
         }
     }
@@ -84,7 +176,7 @@ final class ChatHub: Sendable {
         state.withLockedValue { state in
             state.connections[connection] = nil
             for topic in topics {
-                state.topics[topic]?.listeners[connection] = nil
+                state.topics[topic]?.set(connection, nil)
                 if state.topics[topic]?.listeners.isEmpty == true { state.topics[topic] = nil }
             }
         }
@@ -110,7 +202,7 @@ final class ChatHub: Sendable {
         guard state.withLockedValue({ $0.topics[topicID] != nil }) else { return }
         let json = ServerFrame.json(message)
         var ready: [(ChatMessage, String)] = []
-        var listeners: [Subscriber] = []
+        var groups: [Group] = []
         var startFetch = false
         state.withLockedValue { state in
             guard var topic = state.topics[topicID], message.seq > topic.highest else { return }
@@ -128,28 +220,48 @@ final class ChatHub: Sendable {
                     startFetch = true
                 }
             }
-            listeners = Array(topic.listeners.values)
+            if !ready.isEmpty { groups = topic.groups() }
             state.topics[topicID] = topic
         }
         if !ready.isEmpty {
             let now = ContinuousClock.now
-            let frames = ready.map { ByteBuffer(string: $0.1) }
-            for listener in listeners {
-                for ((message, json), frame) in zip(ready, frames) {
-                    if listener.writeIfNext(message, frame) {
-                        let elapsed = now.duration(to: .now).components
-                        delivered(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
-                        continue
-                    }
-                    if case .dropped = listener.inbox.yield(.message(message, json, now)) {
-                        listener.close()
-                        break
-                    }
+            let frames = ready.map { Frame($0.1) }
+            func batch(copying: Bool) -> [Outgoing] {
+                zip(ready, frames).map { ready, frame in
+                    Outgoing(topic: ready.0.topic, seq: ready.0.seq, frame: copying ? frame.copied() : frame, message: ready.0, json: ready.1)
+                }
+            }
+            for group in groups {
+                if let loop = group.loop {
+                    let own = batch(copying: true)
+                    loop.execute { self.deliver(own, to: group.listeners, since: now) }
+                } else {
+                    deliver(batch(copying: false), to: group.listeners, since: now)
                 }
             }
         }
         if startFetch {
             Task { await self.fillGap(topicID) }
+        }
+    }
+
+    /// Each message to each listener: straight to its socket when it is the next one there, otherwise
+    /// through its inbox (an inbox that overflows closes its socket).
+    private func deliver(_ batch: [Outgoing], to listeners: [Subscriber], since: ContinuousClock.Instant) {
+        var times = delivered?.batch()
+        defer { if let times { delivered?.record(times) } }
+        for listener in listeners {
+            for index in batch.indices {
+                if let sent = listener.sent, sent.writeIfNext(topic: batch[index].topic, seq: batch[index].seq, frame: batch[index].frame) {
+                    let elapsed = since.duration(to: .now).components
+                    times?.add(Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+                    continue
+                }
+                if case .dropped = listener.inbox.yield(.message(batch[index].message, batch[index].json, since)) {
+                    listener.close()
+                    break
+                }
+            }
         }
     }
 

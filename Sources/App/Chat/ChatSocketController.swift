@@ -1,6 +1,8 @@
 import Domain
 import Foundation
 import NIOCore
+import NIOHTTP1
+import NIOWebSocket
 import Vapor
 
 /// The WebSocket: `/ws` for pages (the session cookie says who it is; the Origin must be this site, or
@@ -32,10 +34,9 @@ struct ChatSocketController {
         let app = request.application
         let chosen = identity
         let response = Response(status: .switchingProtocols)
-        response.upgrader = WebSocketUpgrader(
-            maxFrameSize: WebSocketMaxFrameSize(integerLiteral: ChatFrames.maxFrameBytes),
-            shouldUpgrade: { request.eventLoop.makeSucceededFuture([:]) },
-            onUpgrade: { ws in ChatConnection.attach(ws, identity: chosen, app: app) })
+        response.upgrader = ChatUpgrader { ws, channel in
+            ChatConnection.attach(ws, wire: WireWriter(channel: channel), identity: chosen, app: app)
+        }
         return response
     }
 
@@ -45,5 +46,21 @@ struct ChatSocketController {
         guard let url = URL(string: origin), let originHost = url.host else { return false }
         let port = url.port.map { ":\($0)" } ?? ""
         return (originHost + port).lowercased() == host.lowercased()
+    }
+}
+
+/// Vapor's WebSocket upgrade, but the closure gets the channel as well (on its loop, with the WebSocket
+/// handlers in place): the hub writes pre-encoded frames to it (`WireWriter`).
+struct ChatUpgrader: Upgrader {
+    let onUpgrade: @Sendable (WebSocket, any Channel) -> Void
+
+    func applyUpgrade(req: Request, res: Response) -> any HTTPServerProtocolUpgrader {
+        NIOWebSocketServerUpgrader(
+            maxFrameSize: ChatFrames.maxFrameBytes,
+            automaticErrorHandling: false,
+            shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture([:]) },
+            upgradePipelineHandler: { channel, _ in
+                WebSocket.server(on: channel) { ws in onUpgrade(ws, channel) }
+            })
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 import Vapor
@@ -25,19 +26,23 @@ struct WireFrame: Decodable, Sendable {
 
 /// A real WebSocket client against the app listening on 127.0.0.1; every wait has a time limit.
 final class TestSocket: Sendable {
-    actor Mailbox {
-        var frames: [WireFrame] = []
-        var raw: [String] = []
+    /// Filled synchronously from the socket's callback, so frames stay in the order they arrived.
+    final class Mailbox: Sendable {
+        private let frames = NIOLockedValueBox<[WireFrame]>([])
+
         func add(_ text: String) {
-            raw.append(text)
-            if let frame = try? JSONDecoder().decode(WireFrame.self, from: Data(text.utf8)) { frames.append(frame) }
+            guard let frame = try? JSONDecoder().decode(WireFrame.self, from: Data(text.utf8)) else { return }
+            frames.withLockedValue { $0.append(frame) }
         }
+
         func take(_ match: @Sendable (WireFrame) -> Bool) -> WireFrame? {
-            guard let index = frames.firstIndex(where: match) else { return nil }
-            return frames.remove(at: index)
+            frames.withLockedValue { frames in
+                guard let index = frames.firstIndex(where: match) else { return nil }
+                return frames.remove(at: index)
+            }
         }
-        func all() -> [WireFrame] { frames }
-        func clear() { frames = [] }
+
+        func all() -> [WireFrame] { frames.withLockedValue { $0 } }
     }
 
     let ws: WebSocket
@@ -53,7 +58,7 @@ final class TestSocket: Sendable {
         let promise = app.eventLoopGroup.any().makePromise(of: WebSocket.self)
         WebSocket.connect(to: "ws://127.0.0.1:\(port)\(path)", headers: headers, on: app.eventLoopGroup) { ws in
             // Attached before the socket is handed over: no frame is missed.
-            ws.onText { _, text in Task { await mailbox.add(text) } }
+            ws.onText { _, text in mailbox.add(text) }
             promise.succeed(ws)
         }.whenFailure { promise.fail($0) }
         return TestSocket(ws: try await promise.futureResult.get(), mailbox: mailbox)
@@ -70,10 +75,10 @@ final class TestSocket: Sendable {
     func next(_ seconds: Double = 5, _ match: @escaping @Sendable (WireFrame) -> Bool = { _ in true }) async throws -> WireFrame {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if let frame = await mailbox.take(match) { return frame }
+            if let frame = mailbox.take(match) { return frame }
             try await Task.sleep(for: .milliseconds(10))
         }
-        let seen = await mailbox.all().map(\.type)
+        let seen = mailbox.all().map(\.type)
         throw TestSocketTimeout(seen: seen)
     }
 

@@ -91,7 +91,7 @@ struct ConsultationTests {
                 #expect(resumed.map(\.seq) == Array((lastSeen + 1)...(lastSeen + 5)))
                 #expect(resumed.first?.text == "Пока вас не было 1")
                 try await Task.sleep(for: .milliseconds(200))
-                #expect(await again.mailbox.all().filter { $0.type == "message" }.isEmpty, "nothing twice")
+                #expect(again.mailbox.all().filter { $0.type == "message" }.isEmpty, "nothing twice")
                 try await again.close()
                 try await console.close()
             }
