@@ -283,9 +283,14 @@ def test_citizen_and_operator_chat_and_the_chat_becomes_an_appeal(office: str, d
     wait_for_item(citizen, "chat-log", GREETING, "the operator's greeting")
     wait_for_item(citizen, "chat-log", first, "the citizen's first question")
     until(citizen, text_contains((By.ID, "chat-status"), "Татьяна"), "the window to name the operator")
-    for control in ("chat-ask-operator", "chat-leave", "chat-menu"):
-        assert not citizen.find_element(By.ID, control).is_displayed(), f"#{control} is for the bot, not with an operator"
-    assert citizen.find_element(By.ID, "chat-end").is_displayed()
+    # The window redraws its controls as the consultation's state frames come in: wait for the settled
+    # state rather than read an element that may be replaced between finding and asking.
+    until(
+        citizen,
+        lambda d: not any(d.find_element(By.ID, c).is_displayed() for c in ("chat-ask-operator", "chat-leave", "chat-menu"))
+        and d.find_element(By.ID, "chat-end").is_displayed(),
+        "the bot's controls hidden and «Завершить» shown while an operator is on the chat",
+    )
 
     # The operator has it in «Мои чаты» and answers.
     until(operator, text_contains((By.ID, "mine-list"), name), "the chat in «Мои чаты»")
