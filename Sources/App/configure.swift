@@ -26,6 +26,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
             timeZone: config.timeZone))
     app.routingCache = RoutingCache()
     app.assignmentGate = AssignmentGate()
+    app.statisticsGate = AssignmentGate()
     app.viewCounter = ViewCounter()
     app.botCache = BotService.Cache()
     // A person types a question every few seconds at most; a script flooding the training queue does not.
@@ -121,6 +122,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
         }
         app.lifecycle.use(PeriodicLifecycle.housekeeping)
         app.lifecycle.use(PeriodicLifecycle.scheduledJobs)
+        app.lifecycle.use(PeriodicLifecycle.statistics)
         app.lifecycle.use(PeriodicLifecycle.viewCounts)
     }
 

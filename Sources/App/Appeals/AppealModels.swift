@@ -70,6 +70,12 @@ final class Appeal: Model, @unchecked Sendable {
     @OptionalField(key: "rating") var rating: Int?
     @OptionalField(key: "rated_at") var ratedAt: Date?
     @Field(key: "curator_attention") var curatorAttention: Bool
+    // Statistics (issue 8): the sphere as filed, the help given and the money returned (kopecks) as
+    // the approved answer says, and how many times the work was postponed.
+    @OptionalField(key: "sphere") var sphere: String?
+    @OptionalField(key: "help_kind") var helpKind: HelpKind?
+    @OptionalField(key: "money_returned") var moneyReturned: Int?
+    @Field(key: "postponements") var postponements: Int
     /// The appeal's own files and its answers' files (`answerID` tells them apart).
     @Children(for: \.$appeal) var attachments: [AppealAttachment]
 
@@ -87,6 +93,7 @@ final class Appeal: Model, @unchecked Sendable {
         subcategoryVersion = subcategory.version
         categoryCode = subcategory.category.code
         categoryName = subcategory.category.name
+        sphere = subcategory.category.sphere
         subcategoryCode = subcategory.code
         subcategoryName = subcategory.name
         kind = subcategory.kind
@@ -229,6 +236,9 @@ final class AppealAnswer: Model, @unchecked Sendable {
     @OptionalField(key: "author_id") var authorID: UUID?
     @Field(key: "text") var text: String
     @Field(key: "outcome") var outcome: AnswerOutcome
+    @OptionalField(key: "help_kind") var helpKind: HelpKind?
+    /// Kopecks returned to the consumer, as the answer reports.
+    @OptionalField(key: "money_returned") var moneyReturned: Int?
     @Field(key: "state") var state: State
     @Field(key: "created_at") var createdAt: Date
     @Field(key: "updated_at") var updatedAt: Date

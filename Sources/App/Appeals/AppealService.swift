@@ -117,6 +117,7 @@ enum AppealService {
         appeal.delegatedByRule = false
         appeal.awaitingCitizen = false
         appeal.curatorAttention = false
+        appeal.postponements = 0
 
         appeal.year = deadline.year(of: now)
         let event = AppealEvent(

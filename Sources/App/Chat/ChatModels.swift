@@ -61,6 +61,8 @@ final class ConsultationRecord: Model, @unchecked Sendable {
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "assigned_at") var assignedAt: Date?
     @OptionalField(key: "closed_at") var closedAt: Date?
+    /// Said by the operator on closing: the chat counts as a contact in this sphere (issue 8).
+    @OptionalField(key: "sphere") var sphere: String?
 
     init() {}
 

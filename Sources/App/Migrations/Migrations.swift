@@ -27,6 +27,7 @@ enum Migrations {
         app.migrations.add(M0019CreateBotTraining())
         app.migrations.add(M0020CreateChat())
         app.migrations.add(M0021CreateBotMenu())
+        app.migrations.add(M0022CreateStatistics())
     }
 }
 

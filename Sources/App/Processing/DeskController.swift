@@ -264,6 +264,7 @@ struct DeskController: RouteCollection {
         var executors: [Choice]
         var organisations: [Choice]
         var outcomes: [Choice]
+        var helps: [Choice]
         var canNote: Bool
         var message: String?
         var errors: [String: String]
@@ -332,6 +333,9 @@ struct DeskController: RouteCollection {
                 Choice(value: $0.id?.uuidString ?? "", label: $0.name, selected: false, depth: $0.id.flatMap { depths[$0] } ?? 0)
             },
             outcomes: AnswerOutcome.allCases.map { Choice(value: $0.rawValue, label: Strings.title($0), selected: $0.rawValue == form?.outcome) },
+            helps: HelpKind.allCases.map {
+                Choice(value: $0.rawValue, label: Strings.title($0), selected: $0.rawValue == (form?.help ?? HelpKind.writtenConsultation.rawValue))
+            },
             canNote: true,
             message: message, errors: failure.map(FormErrors.russian) ?? [:], hasErrors: failure != nil,
             form: form.map { var kept = $0; kept.attachments = nil; return kept } ?? ProcessingInput())

@@ -17,6 +17,10 @@ struct ProcessingInput: Content {
     var days: Int?
     var text: String?
     var outcome: String?
+    /// The kind of help given (`HelpKind`); a written consultation when not said.
+    var help: String?
+    /// Money returned to the consumer, in roubles («1 500,50»), when the outcome is satisfied or partly.
+    var moneyReturned: String?
     /// Files of the answer (`submit_answer`, multipart `attachments[]`).
     var attachments: [File]?
 
@@ -152,6 +156,7 @@ enum ProcessingService {
                 }
             }
             appeal.postponedUntil = until?.description
+            appeal.postponements += 1
             change.details["until"] = until?.description
         case .resume:
             appeal.postponedUntil = nil
@@ -177,6 +182,23 @@ enum ProcessingService {
             if text == nil { errors.append(FieldError("text", .required)) } else if text!.count > maxAnswer { errors.append(FieldError("text", .tooLong)) }
             let outcome = input.outcome.flatMap(AnswerOutcome.init(rawValue:))
             if outcome == nil { errors.append(FieldError("outcome", input.outcome?.nonBlank == nil ? .required : .invalidValue)) }
+            var help = HelpKind.writtenConsultation
+            if let raw = input.help?.nonBlank {
+                if let given = HelpKind(rawValue: raw) { help = given } else { errors.append(FieldError("help", .invalidValue)) }
+            }
+            var money: Int?
+            if let raw = input.moneyReturned?.nonBlank {
+                if let kopecks = Money.parseKopecks(raw), kopecks <= Money.maximumKopecks {
+                    // Money comes back only when the demand was met, wholly or in part.
+                    if let outcome, !ReportResult.of(outcome: outcome, help: help).mayReturnMoney, kopecks > 0 {
+                        errors.append(FieldError("moneyReturned", .notForOutcome))
+                    } else {
+                        money = kopecks
+                    }
+                } else {
+                    errors.append(FieldError("moneyReturned", .invalidValue))
+                }
+            }
             let files = (input.attachments ?? []).filter { !($0.filename.isEmpty && $0.data.readableBytes == 0) }
             do {
                 change.accepted = try AttachmentRules.validate(
@@ -192,12 +214,16 @@ enum ProcessingService {
             answer.authorID = actor.userID
             answer.text = text
             answer.outcome = outcome
+            answer.helpKind = help
+            answer.moneyReturned = money
             answer.state = .submitted
             answer.createdAt = now
             answer.updatedAt = now
             answer.submittedAt = now
             change.newAnswer = answer
             change.details["outcome"] = outcome.rawValue
+            change.details["help"] = help.rawValue
+            if let money { change.details["moneyReturned"] = Money.format(kopecks: money) }
             appeal.returned = nil
             appeal.awaitingCitizen = false
         case .approve, .returnAnswer:
@@ -212,6 +238,8 @@ enum ProcessingService {
             change.decidedAnswer = answer
             if transition == .approve {
                 appeal.outcome = answer.outcome
+                appeal.helpKind = answer.helpKind ?? .writtenConsultation
+                appeal.moneyReturned = answer.moneyReturned
                 appeal.answeredAt = now
                 appeal.rating = nil
                 appeal.ratedAt = nil
@@ -224,6 +252,8 @@ enum ProcessingService {
             appeal.returned = .withinOrganisation
             appeal.curatorAttention = false
             appeal.outcome = nil
+            appeal.helpKind = nil
+            appeal.moneyReturned = nil
             appeal.answeredAt = nil
         case .rate:
             throw ValidationFailure([FieldError("action", .invalidValue)])

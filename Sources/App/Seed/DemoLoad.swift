@@ -143,8 +143,16 @@ final class DemoLoader {
         "executor_organisation_id", "reject_reason", "registered_at", "moderation_due_at", "answer_due_at", "consent_at",
         "lock_version", "updated_at", "executor_id", "assigned_at", "taken_at", "delegated_by_rule", "stage", "returned", "folder",
         "coordination_due_at", "postponed_until", "awaiting_citizen", "outcome", "answered_at", "rating", "rated_at",
-        "curator_attention",
+        "curator_attention", "sphere", "help_kind", "money_returned", "postponements", "conflict_inn",
     ]
+
+    /// Help as it is given: mostly written answers, then claims, now and then a suit or a hearing.
+    static let helps: [HelpKind] = [
+        .writtenConsultation, .writtenConsultation, .writtenConsultation, .oralConsultation, .claimHelp, .claimHelp, .lawsuit,
+        .court, .redirect,
+    ]
+    /// Valid taxpayer numbers of a few sellers (checksums as domain.md §5), so the hotspots find companies.
+    static let sellerINNs = ["7707083893", "7736207543", "7702070139", "3444049638", "3435000467"]
 
     /// State shares of a year's register: most appeals are long answered, a few are still moving.
     static let states: [(AppealStatus, ReturnKind?, Int)] = [
@@ -185,6 +193,9 @@ final class DemoLoader {
             let surname = Self.surnames[random.next(Self.surnames.count)]
             let text = Self.problems[random.next(Self.problems.count)] + " Обращение \(sequence)."
             let folder = WorkspaceFolder.of(status: status, returned: returned)
+            let outcome = answered ? AnswerOutcome.allCases[random.next(AnswerOutcome.allCases.count)] : nil
+            let help = answered ? Self.helps[random.next(Self.helps.count)] : nil
+            let money = outcome == .satisfied || outcome == .partly ? (random.next(3) == 0 ? 0 : 100 * (500 + random.next(50_000))) : nil
             let values: [(any Encodable & Sendable)?] = [
                 UUID(), RegistrationNumber(region: app.config.regionCode, year: year, sequence: sequence).description, year, sequence,
                 channels[random.next(channels.count)].rawValue, status.rawValue, subcategory.id, subcategory.version,
@@ -201,9 +212,11 @@ final class DemoLoader {
                 returned?.rawValue, folder?.rawValue,
                 folder == nil ? nil : calendar.due(from: registered, days: subcategory.coordinationDays, type: .working),
                 status == .postponed ? calendar.localDate(of: answerDue).description : nil, false,
-                answered ? AnswerOutcome.allCases[random.next(AnswerOutcome.allCases.count)].rawValue : nil, answeredAt, rating,
+                outcome?.rawValue, answeredAt, rating,
                 rating.map { _ in min(now, (answeredAt ?? registered).addingTimeInterval(86_400)) },
                 (rating ?? 5) <= ProcessingTerms.lowRating && random.next(3) == 0,
+                subcategory.category.sphere, help?.rawValue, money, status == .postponed ? 1 + random.next(2) : 0,
+                random.next(3) == 0 ? Self.sellerINNs[random.next(Self.sellerINNs.count)] : nil,
             ]
             rows.append(values.map { value in value.map { SQLBind($0) as any SQLExpression } ?? SQLLiteral.null })
         }

@@ -37,6 +37,9 @@ enum Strings {
         case .noContact: "У заявителя нет ни электронной почты, ни личного кабинета: свяжитесь с ним по телефону."
         case .dateNotAhead: "Укажите дату позже сегодняшней."
         case .beyondDeadline: "Дата позже срока ответа: откладывать можно только в пределах срока рассмотрения."
+        case .notForOutcome: "Возвращённая сумма указывается, только если требование удовлетворено полностью или частично."
+        case .endBeforeStart: "Конец периода раньше его начала."
+        case .periodTooLong: "Период длиннее 5 лет: выберите период короче."
         case .outOfRange: "Значение вне допустимых пределов (продление — от 1 до 30 дней)."
         case .nobodyAvailable: "Нет свободного исполнителя: все отсутствуют или загружены до предела. Назначьте вручную."
         case .invalidDate: "Укажите дату полностью: день, месяц и год."
@@ -83,6 +86,9 @@ enum Strings {
         case .noContact: "the applicant has neither an email nor an account to receive it"
         case .dateNotAhead: "must be after today"
         case .beyondDeadline: "is after the answer deadline"
+        case .notForOutcome: "money is returned only when the outcome is satisfied or partly"
+        case .endBeforeStart: "the period ends before it starts"
+        case .periodTooLong: "the period is longer than 5 years"
         case .outOfRange: "is out of the allowed range (1–30 days for an extension)"
         case .nobodyAvailable: "no present executor with free capacity; assign by hand"
         case .invalidDate: "is not a valid date"
@@ -341,6 +347,38 @@ enum Strings {
         case .partly: "Удовлетворено частично"
         case .notSatisfied: "Не удовлетворено"
         case .explained: "Разъяснено"
+        }
+    }
+
+    static func title(_ help: HelpKind) -> String {
+        switch help {
+        case .oralConsultation: "Устная консультация"
+        case .writtenConsultation: "Письменная консультация"
+        case .claimHelp: "Помощь в составлении претензии"
+        case .lawsuit: "Подготовка искового заявления"
+        case .court: "Участие в судебном заседании"
+        case .redirect: "Перенаправление в другой орган"
+        }
+    }
+
+    static func title(_ result: ReportResult) -> String {
+        switch result {
+        case .satisfied: "Удовлетворено добровольно"
+        case .partly: "Удовлетворено частично"
+        case .notSatisfied: "Не удовлетворено"
+        case .explained: "Разъяснено"
+        case .redirected: "Перенаправлено"
+        case .inWork: "В работе"
+        case .rejected: "Без ответа по существу"
+        }
+    }
+
+    static func title(_ kind: ContactKind) -> String {
+        switch kind {
+        case .appeal: "Обращения"
+        case .hotline: "Горячая линия"
+        case .chat: "Онлайн-консультации"
+        case .reception: "Личный приём"
         }
     }
 

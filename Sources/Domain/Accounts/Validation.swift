@@ -54,6 +54,12 @@ public enum FieldErrorCode: String, Sendable, Codable, Hashable {
     case notYetOverdue
     /// An agreed repair term above the legal 45 days.
     case repairTermTooLong
+    /// Money returned with an outcome under which nothing comes back (not satisfied, explained, redirected).
+    case notForOutcome
+    /// A period that ends before it starts.
+    case endBeforeStart
+    /// A period longer than the statistics allow (5 years).
+    case periodTooLong
 }
 
 public struct FieldError: Sendable, Hashable, Codable {

@@ -1,0 +1,157 @@
+import Domain
+import Fluent
+import Foundation
+import SQLKit
+import Vapor
+
+/// Whose figures: the whole region, or a set of organisations (an organisation's staff see their own
+/// organisation and those under it).
+enum StatScope: Sendable, Equatable {
+    case region
+    case organisations([UUID])
+
+    func includes(_ organisation: UUID?) -> Bool {
+        switch self {
+        case .region: true
+        case .organisations(let ids): organisation.map(ids.contains) ?? false
+        }
+    }
+}
+
+/// A sum of the statistics, kept apart by month and organisation when asked.
+struct StatRowKey: Hashable, Sendable {
+    var month: Int?
+    var organisation: UUID?
+    var dimension: StatDimension
+    var value: String
+}
+
+/// Reads the sums for any period: the months wholly inside it from `stat_counts`, the days before and
+/// after them from the register itself, through the same contributions the fold uses, so both agree.
+enum StatisticsQuery {
+    struct Grouping: OptionSet, Sendable, Hashable {
+        let rawValue: Int
+        static let month = Grouping(rawValue: 1)
+        static let organisation = Grouping(rawValue: 2)
+    }
+
+    static func fetch(
+        _ dimensions: Set<StatDimension>, period: StatPeriod, scope: StatScope, by grouping: Grouping = [], app: Application
+    ) async throws -> [StatRowKey: StatAmount] {
+        guard let sql = app.db as? any SQLDatabase, !dimensions.isEmpty else { return [:] }
+        if case .organisations(let ids) = scope, ids.isEmpty { return [:] }
+        try await StatisticsStore.fold(app: app)
+        var out: [StatRowKey: StatAmount] = [:]
+        let split = period.split
+        if let months = split.months {
+            var query = sql.select().column("dimension").column("value")
+                .column(SQLFunction("SUM", args: SQLColumn("count")), as: "n")
+                .column(SQLFunction("SUM", args: SQLColumn("amount")), as: "amount")
+                .column(SQLFunction("SUM", args: SQLColumn("seconds")), as: "seconds")
+                .from("stat_counts")
+                .where("dimension", .in, dimensions.map(\.rawValue))
+                .where("month", .greaterThanOrEqual, months.lowerBound.code)
+                .where("month", .lessThanOrEqual, months.upperBound.code)
+                .groupBy("dimension").groupBy("value")
+            if grouping.contains(.month) { query = query.column("month").groupBy("month") }
+            if grouping.contains(.organisation) { query = query.column("organisation_id").groupBy("organisation_id") }
+            if case .organisations(let ids) = scope { query = query.where("organisation_id", .in, ids) }
+            for row in try await query.all() {
+                guard let dimension = StatDimension(rawValue: try row.decode(column: "dimension", as: String.self)) else { continue }
+                let organisation = grouping.contains(.organisation) ? try row.decode(column: "organisation_id", as: UUID.self) : nil
+                let key = StatRowKey(
+                    month: grouping.contains(.month) ? try row.decode(column: "month", as: Int.self) : nil,
+                    organisation: organisation == StatisticsStore.noOrganisation ? nil : organisation,
+                    dimension: dimension, value: try row.decode(column: "value", as: String.self))
+                let amount = StatAmount(
+                    count: try row.decode(column: "n", as: Int?.self) ?? 0, amount: try row.decode(column: "amount", as: Int?.self) ?? 0,
+                    seconds: try row.decode(column: "seconds", as: Int?.self) ?? 0)
+                out[key, default: .zero] += amount
+            }
+        }
+        for days in [split.head, split.tail].compactMap({ $0 }) {
+            for (key, amount) in try await fromRegister(dimensions, days: days, scope: scope, app: app, sql: sql) {
+                let row = StatRowKey(
+                    month: grouping.contains(.month) ? StatMonth(key.day).code : nil,
+                    organisation: grouping.contains(.organisation) ? key.organisation : nil,
+                    dimension: key.dimension, value: key.value)
+                out[row, default: .zero] += amount
+            }
+        }
+        return out.filter { !$0.value.isZero }
+    }
+
+    /// Sums over everything but the dimension and value.
+    static func totals(
+        _ dimensions: Set<StatDimension>, period: StatPeriod, scope: StatScope, app: Application
+    ) async throws -> [StatDimension: [String: StatAmount]] {
+        var out: [StatDimension: [String: StatAmount]] = [:]
+        for (key, amount) in try await fetch(dimensions, period: period, scope: scope, app: app) {
+            out[key.dimension, default: [:]][key.value, default: .zero] += amount
+        }
+        return out
+    }
+
+    /// The contributions, on days of `days`, of every appeal and contact with a date there.
+    private static func fromRegister(
+        _ dimensions: Set<StatDimension>, days: ClosedRange<LocalDate>, scope: StatScope, app: Application, sql: any SQLDatabase
+    ) async throws -> [StatKey: StatAmount] {
+        let calendar = app.productionCalendar
+        let start = calendar.start(of: days.lowerBound)
+        let end = calendar.start(of: days.upperBound.adding(days: 1))
+        // Which date of an appeal each dimension is counted by.
+        var dateColumns: Set<String> = []
+        for dimension in dimensions {
+            switch dimension {
+            case .answer: dateColumns.insert("answered_at")
+            case .rating: dateColumns.insert("rated_at")
+            case .executor: dateColumns.insert("assigned_at")
+            default: dateColumns.insert("registered_at")
+            }
+        }
+        var ids: Set<UUID> = []
+        for column in dateColumns {
+            let rows = try await sql.select().column("id").from("appeals")
+                .where(SQLIdentifier(column), .greaterThanOrEqual, SQLBind(start))
+                .where(SQLIdentifier(column), .lessThan, SQLBind(end)).all()
+            for row in rows { ids.insert(try row.decode(column: "id", as: UUID.self)) }
+        }
+        var out: [StatKey: StatAmount] = [:]
+        func take(_ contribution: [StatKey: StatAmount]) {
+            for (key, amount) in contribution
+            where dimensions.contains(key.dimension) && days.contains(key.day) && scope.includes(key.organisation) {
+                out[key, default: .zero] += amount
+            }
+        }
+        for facts in try await StatisticsStore.appealFacts(Array(ids), on: sql).values {
+            take(StatContribution.of(facts, calendar: calendar))
+        }
+        if dimensions.contains(.contact) || dimensions.contains(.executor) {
+            let rows = try await sql.select().columns(StatisticsStore.contactColumns.map { SQLIdentifier($0) }).from("contacts")
+                .where("occurred_at", .greaterThanOrEqual, SQLBind(start)).where("occurred_at", .lessThan, SQLBind(end)).all()
+            for row in rows {
+                take(StatContribution.of(try StatisticsStore.contactFacts(row).1, calendar: calendar))
+            }
+        }
+        return out
+    }
+
+    /// Open appeals past their answer term now, per organisation.
+    static func overdueNow(scope: StatScope, now: Date, on db: any Database) async throws -> [UUID?: Int] {
+        guard let sql = db as? any SQLDatabase else { return [:] }
+        var query = sql.select().column("executor_organisation_id").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
+            .from("appeals")
+            .where("folder", .in, WorkspaceFolder.allCases.filter { $0 != .done }.map(\.rawValue))
+            .where("answer_due_at", .lessThan, SQLBind(now))
+            .groupBy("executor_organisation_id")
+        if case .organisations(let ids) = scope {
+            guard !ids.isEmpty else { return [:] }
+            query = query.where("executor_organisation_id", .in, ids)
+        }
+        var out: [UUID?: Int] = [:]
+        for row in try await query.all() {
+            out[try row.decode(column: "executor_organisation_id", as: UUID?.self)] = try row.decode(column: "n", as: Int.self)
+        }
+        return out
+    }
+}
