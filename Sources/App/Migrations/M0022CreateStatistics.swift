@@ -23,7 +23,8 @@ struct M0022CreateStatistics: AsyncMigration {
                 .field(.definition(name: .key(FieldKey(stringLiteral: name)), dataType: type, constraints: constraints))
                 .update()
         }
-        try await database.schema("appeal_answers").field("help_kind", .string).field("money_returned", .int64).update()
+        try await database.schema("appeal_answers").field("help_kind", .string).update()
+        try await database.schema("appeal_answers").field("money_returned", .int64).update()
 
         try await database.schema("contacts")
             .id()
@@ -143,7 +144,8 @@ struct M0022CreateStatistics: AsyncMigration {
             try await database.schema(table).delete()
         }
         try await database.schema("consultations").deleteField("sphere").update()
-        try await database.schema("appeal_answers").deleteField("help_kind").deleteField("money_returned").update()
+        try await database.schema("appeal_answers").deleteField("help_kind").update()
+        try await database.schema("appeal_answers").deleteField("money_returned").update()
         for name in ["sphere", "help_kind", "money_returned", "postponements"] {
             try await database.schema("appeals").deleteField(.key(FieldKey(stringLiteral: name))).update()
         }

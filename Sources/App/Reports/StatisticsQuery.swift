@@ -45,9 +45,10 @@ enum StatisticsQuery {
         let split = period.split
         if let months = split.months {
             var query = sql.select().column("dimension").column("value")
-                .column(SQLFunction("SUM", args: SQLColumn("count")), as: "n")
-                .column(SQLFunction("SUM", args: SQLColumn("amount")), as: "amount")
-                .column(SQLFunction("SUM", args: SQLColumn("seconds")), as: "seconds")
+                // PostgreSQL sums BIGINTs into NUMERIC: cast back.
+                .column(SQLRaw("CAST(SUM(count) AS BIGINT)"), as: "n")
+                .column(SQLRaw("CAST(SUM(amount) AS BIGINT)"), as: "amount")
+                .column(SQLRaw("CAST(SUM(seconds) AS BIGINT)"), as: "seconds")
                 .from("stat_counts")
                 .where("dimension", .in, dimensions.map(\.rawValue))
                 .where("month", .greaterThanOrEqual, months.lowerBound.code)

@@ -285,3 +285,12 @@ public struct LoadFigures: Sendable, Equatable {
         return Double(most) / Double(least)
     }
 }
+
+/// The rows of the official report, in the order of domain.md §6; «прочие» is last and takes any
+/// sphere not listed.
+public enum ReportSpheres {
+    public static let codes = [
+        "trade", "household_services", "housing", "communications", "transport", "financial_services", "medical_services",
+        "tourism", "catering", "education", StatContribution.otherSphere,
+    ]
+}

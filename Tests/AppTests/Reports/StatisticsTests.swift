@@ -1,0 +1,354 @@
+import Fluent
+import Foundation
+import SQLKit
+import Testing
+import Vapor
+import VaporTesting
+
+@testable import App
+@testable import Domain
+
+/// A small register whose every figure is worked out by hand below (see the comments): eight appeals
+/// (two in the previous quarter, one just after midnight of 1 April in the region — still 31 March in
+/// UTC) and three contacts that are not appeals.
+struct StatFixture {
+    let app: Application
+    var orgA: UUID = UUID()  // ТО в г. Волжском
+    var orgB: UUID = UUID()  // Администрация Волгограда
+    var executor: UUID = UUID()
+    var operatorID: UUID = UUID()
+    var ids: [String: UUID] = [:]
+    var sequence = 9000
+
+    static func make(_ app: Application) async throws -> StatFixture {
+        var fixture = StatFixture(app: app)
+        fixture.orgA = try await Processing.organisation(app, "ТО в г. Волжском")
+        fixture.orgB = try await Processing.organisation(app, "Администрация Волгограда")
+        fixture.executor = try await Processing.userID(app, "executor@consumerdesk.test")
+        fixture.operatorID = try await Processing.userID(app, "operator@consumerdesk.test")
+        try await fixture.load()
+        return fixture
+    }
+
+    /// A moment in the region's time.
+    func at(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int = 0) -> Date {
+        app.productionCalendar.start(of: LocalDate(year, month, day)).addingTimeInterval(TimeInterval(hour * 3600 + minute * 60))
+    }
+
+    struct Spec {
+        var key: String
+        var registered: Date
+        var organisation: UUID?
+        var subcategory: String
+        var channel: IntakeChannel
+        var status: AppealStatus
+        var outcome: AnswerOutcome? = nil
+        var help: HelpKind? = nil
+        var money: Int? = nil
+        var answered: Date? = nil
+        var due: Date
+        var rating: Int? = nil
+        var rated: Date? = nil
+        var executor: UUID? = nil
+        var assigned: Date? = nil
+        var locality: String? = nil
+        var inn: String? = nil
+        var company: String? = nil
+        var postponements = 0
+        var extendedDays: Int? = nil
+    }
+
+    mutating func load() async throws {
+        let a = orgA, b = orgB, e = executor
+        let specs: [Spec] = [
+            Spec(key: "a1", registered: at(2026, 1, 15, 10), organisation: a, subcategory: "trade-refund-defective", channel: .portal,
+                 status: .closed, outcome: .satisfied, help: .claimHelp, money: 1_500_000, answered: at(2026, 1, 20, 10),
+                 due: at(2026, 2, 14, 23, 59), rating: 5, rated: at(2026, 1, 21, 9), executor: e, assigned: at(2026, 1, 15, 12),
+                 locality: "г. Волжский", inn: "7707083893"),
+            Spec(key: "a2", registered: at(2026, 1, 20, 9), organisation: a, subcategory: "trade-replace-defective", channel: .api,
+                 status: .answered, outcome: .partly, help: .court, money: 500_000, answered: at(2026, 3, 1, 9),
+                 due: at(2026, 2, 19, 23, 59), rating: 2, rated: at(2026, 3, 2, 9), executor: e, assigned: at(2026, 1, 20, 10),
+                 locality: "Волжский", company: "ООО \"Ромашка\""),
+            Spec(key: "a3", registered: at(2026, 2, 12, 11), organisation: a, subcategory: "housing-utility-quality", channel: .hotline,
+                 status: .inWork, due: at(2026, 3, 14, 23, 59), executor: e, assigned: at(2026, 2, 12, 12), locality: "Камышин",
+                 company: "Ромашка, ООО", postponements: 2, extendedDays: 10),
+            Spec(key: "a4", registered: at(2026, 3, 5, 15), organisation: b, subcategory: "roads-potholes", channel: .widget,
+                 status: .answered, outcome: .explained, help: .writtenConsultation, answered: at(2026, 3, 6, 14),
+                 due: at(2026, 3, 10, 23, 59)),
+            Spec(key: "a5", registered: at(2026, 4, 1, 1, 30), organisation: b, subcategory: "trade-refund-defective", channel: .portal,
+                 status: .moderation, due: at(2026, 5, 1, 23, 59)),
+            Spec(key: "a6", registered: at(2026, 2, 20, 10), organisation: nil, subcategory: "trade-refund-defective", channel: .portal,
+                 status: .rejected, due: at(2026, 3, 22, 23, 59)),
+            Spec(key: "a7", registered: at(2025, 11, 10, 10), organisation: a, subcategory: "trade-refund-defective", channel: .portal,
+                 status: .closed, outcome: .notSatisfied, help: .writtenConsultation, answered: at(2025, 11, 20, 10),
+                 due: at(2025, 12, 10, 23, 59), rating: 4, rated: at(2025, 11, 21, 10)),
+            Spec(key: "a8", registered: at(2025, 12, 1, 10), organisation: a, subcategory: "housing-utility-quality", channel: .portal,
+                 status: .closed, outcome: .explained, help: .oralConsultation, answered: at(2025, 12, 5, 10),
+                 due: at(2025, 12, 31, 23, 59)),
+        ]
+        for spec in specs { ids[spec.key] = try await insert(spec) }
+        ids["c1"] = try await contact(.hotline, at(2026, 1, 10, 12), b, operatorID, "trade", .oralConsultation, .explained)
+        ids["c2"] = try await contact(.chat, at(2026, 2, 15, 13), b, operatorID, "communications", .oralConsultation, .redirected)
+        ids["c3"] = try await contact(.reception, at(2026, 3, 10, 10), a, e, "trade", .claimHelp, .satisfied, money: 300_000)
+    }
+
+    mutating func insert(_ spec: Spec) async throws -> UUID {
+        let subcategory = try #require(try await Subcategory.query(on: app.db).filter(\.$code == spec.subcategory).with(\.$category).first())
+        let territory = try #require(try await Territory.query(on: app.db).filter(\.$code == "vlg-volzhsky").first())
+        sequence += 1
+        let appeal = Appeal()
+        appeal.id = UUID()
+        appeal.number = "34-\(app.productionCalendar.year(of: spec.registered))-\(sequence)"
+        appeal.year = app.productionCalendar.year(of: spec.registered)
+        appeal.sequence = sequence
+        appeal.channel = spec.channel
+        appeal.status = spec.status
+        try appeal.file(under: subcategory)
+        appeal.surname = "Петров"
+        appeal.name = "Пётр"
+        appeal.email = "petrov\(sequence)@example.test"
+        appeal.locality = spec.locality
+        appeal.conflictINN = spec.inn
+        appeal.conflictName = spec.company
+        appeal.text = "Обращение для статистики."
+        appeal.$territory.id = try territory.requireID()
+        appeal.answersJSON = "{}"
+        appeal.$executorOrganisation.id = spec.organisation
+        appeal.registeredAt = spec.registered
+        appeal.moderationDueAt = spec.registered.addingTimeInterval(86_400)
+        appeal.answerDueAt = spec.due
+        appeal.consentAt = spec.registered
+        appeal.lockVersion = 1
+        appeal.delegatedByRule = false
+        appeal.awaitingCitizen = false
+        appeal.curatorAttention = false
+        appeal.postponements = spec.postponements
+        appeal.extendedDays = spec.extendedDays
+        appeal.outcome = spec.outcome
+        appeal.helpKind = spec.help
+        appeal.moneyReturned = spec.money
+        appeal.answeredAt = spec.answered
+        appeal.rating = spec.rating
+        appeal.ratedAt = spec.rated
+        appeal.$executor.id = spec.executor
+        appeal.assignedAt = spec.assigned
+        appeal.folder = WorkspaceFolder.of(status: spec.status, returned: nil)
+        try await appeal.create(on: app.db)
+        return try appeal.requireID()
+    }
+
+    func contact(
+        _ kind: ContactKind, _ when: Date, _ organisation: UUID, _ person: UUID, _ sphere: String, _ help: HelpKind,
+        _ result: ReportResult, money: Int? = nil
+    ) async throws -> UUID {
+        let row = ContactRecord()
+        row.id = UUID()
+        row.kind = kind
+        row.occurredAt = when
+        row.organisationID = organisation
+        row.operatorID = person
+        row.sphere = sphere
+        row.helpKind = help
+        row.result = result
+        row.moneyReturned = money
+        row.createdAt = when
+        try await row.create(on: app.db)
+        return try row.requireID()
+    }
+}
+
+@Suite("Statistics", .serialized)
+struct StatisticsTests {
+    let q1 = StatPeriod.quarter(year: 2026, 1)
+
+    @Test func theQuarterMatchesTheHandCount() async throws {
+        try await withApp(demo: true) { app in
+            let f = try await StatFixture.make(app)
+            let totals = try await StatisticsQuery.totals(Set(StatDimension.allCases), period: q1, scope: .region, app: app)
+            #expect(try await StatisticsStore.pending(on: app.db) == 0)
+            func counts(_ dimension: StatDimension) -> [String: Int] {
+                (totals[dimension] ?? [:]).mapValues(\.count).filter { $0.value != 0 }
+            }
+            // Appeals registered in Q1 in the region's time: a1, a2, a3, a4, a6 (a5 is 1 April there).
+            #expect(counts(.category) == ["trade": 3, "housing": 1, "roads": 1])
+            #expect(counts(.subcategory) == ["trade-refund-defective": 2, "trade-replace-defective": 1, "housing-utility-quality": 1, "roads-potholes": 1])
+            #expect(counts(.channel) == ["portal": 2, "api": 1, "hotline": 1, "widget": 1])
+            #expect(counts(.status) == ["closed": 1, "answered": 2, "in_work": 1, "rejected": 1])
+            #expect(counts(.locality) == ["волжский": 2, "камышин": 1])
+            #expect(counts(.company) == ["inn:7707083893": 1, "name:ромашка": 2])
+            #expect(counts(.extended) == ["": 1])
+            #expect(totals[.postponed]?[""] == StatAmount(count: 1, amount: 2))
+            #expect(counts(.rating) == ["5": 1, "2": 1])
+            #expect(counts(.executor) == [f.executor.uuidString.lowercased(): 4, f.operatorID.uuidString.lowercased(): 2])
+
+            // The official report: 5 appeals + a call, a chat and a visit.
+            let report = OfficialReport.make(period: q1, contact: totals[.contact] ?? [:], spheres: ReportSpheres.codes)
+            #expect(report.total.contacts == 8)
+            #expect(report.total.byKind == [.appeal: 5, .hotline: 1, .chat: 1, .reception: 1])
+            #expect(report.total.byHelp == [.claimHelp: 2, .court: 1, .oralConsultation: 2, .writtenConsultation: 1])
+            #expect(report.total.helpNotGiven == 2)
+            #expect(report.total.byResult == [.satisfied: 2, .partly: 1, .explained: 2, .redirected: 1, .inWork: 1, .rejected: 1])
+            #expect(report.total.moneyVoluntary == 1_800_000)
+            #expect(report.total.moneyCourt == 500_000)
+            let trade = try #require(report.rows.first { $0.sphere == "trade" })
+            #expect(trade.contacts == 5)
+            #expect(trade.byResult == [.satisfied: 2, .partly: 1, .explained: 1, .rejected: 1])
+            #expect(report.rows.first { $0.sphere == "housing" }?.byResult == [.inWork: 1])
+            #expect(report.rows.first { $0.sphere == "communications" }?.byResult == [.redirected: 1])
+            #expect(report.rows.last?.sphere == "other")
+            #expect(report.rows.last?.byHelp == [.writtenConsultation: 1])
+            #expect(report.rows.map(\.contacts).reduce(0, +) == 8)
+
+            // Deadlines: a1 on time in 5 days, a2 late in 40, a4 on time within its first day (23 h).
+            var compliance = Compliance()
+            for (value, amount) in totals[.answer] ?? [:] { compliance.add(answer: value, amount) }
+            #expect(compliance.answered == 3)
+            #expect(compliance.onTime == 2)
+            #expect(compliance.late == 1)
+            #expect(compliance.totalSeconds == 5 * 86_400 + 40 * 86_400 + 23 * 3_600)
+            #expect(compliance.p90Days == 40)
+            #expect(compliance.percentileDays(0.5) == 5)
+
+            // The month boundary is the region's: a5 counts in April.
+            let april = try await StatisticsQuery.totals([.contact], period: .month(StatMonth(year: 2026, month: 4)), scope: .region, app: app)
+            #expect(april[.contact]?.values.map(\.count).reduce(0, +) == 1)
+        }
+    }
+
+    @Test func organisationsSeeTheirOwnFiguresAndPeriodsNeedNotBeWholeMonths() async throws {
+        try await withApp(demo: true) { app in
+            let f = try await StatFixture.make(app)
+            func contacts(_ period: StatPeriod, _ scope: StatScope) async throws -> Int {
+                let totals = try await StatisticsQuery.totals([.contact], period: period, scope: scope, app: app)
+                return totals[.contact]?.values.map(\.count).reduce(0, +) ?? 0
+            }
+            #expect(try await contacts(q1, .organisations([f.orgA])) == 4)  // a1, a2, a3, c3
+            #expect(try await contacts(q1, .organisations([f.orgB])) == 3)  // a4, c1, c2
+            #expect(try await contacts(q1, .organisations([f.orgA, f.orgB])) == 7)  // a6 has no organisation
+            #expect(try await contacts(q1, .organisations([])) == 0)
+
+            // 10 February – 5 March: no whole month; a3, a6, c2 and a4 (5 March, 15:00).
+            let custom = try StatPeriod(from: LocalDate(2026, 2, 10), to: LocalDate(2026, 3, 5))
+            #expect(custom.split.months == nil)
+            let totals = try await StatisticsQuery.totals([.contact, .answer, .rating, .executor], period: custom, scope: .region, app: app)
+            #expect(totals[.contact]?.values.map(\.count).reduce(0, +) == 4)
+            #expect(totals[.answer]?.mapValues(\.count).filter { $0.value != 0 } == ["late|40": 1])
+            #expect(totals[.rating]?.mapValues(\.count).filter { $0.value != 0 } == ["2": 1])
+            #expect(totals[.executor]?.mapValues(\.count).filter { $0.value != 0 }
+                == [f.executor.uuidString.lowercased(): 1, f.operatorID.uuidString.lowercased(): 1])
+            // 15 January – 31 March: a partial January and two whole months.
+            let mixed = try StatPeriod(from: LocalDate(2026, 1, 15), to: LocalDate(2026, 3, 31))
+            #expect(mixed.split.months == StatMonth(year: 2026, month: 2)...StatMonth(year: 2026, month: 3))
+            #expect(try await contacts(mixed, .region) == 7)  // all of Q1 but c1 (10 January)
+
+            // By organisation and month, as the dashboards group them.
+            let grouped = try await StatisticsQuery.fetch([.contact], period: q1, scope: .region, by: [.month, .organisation], app: app)
+            var byMonth: [Int: Int] = [:]
+            var byOrganisation: [UUID?: Int] = [:]
+            for (key, amount) in grouped {
+                byMonth[key.month ?? 0, default: 0] += amount.count
+                byOrganisation[key.organisation, default: 0] += amount.count
+            }
+            #expect(byMonth == [202601: 3, 202602: 3, 202603: 2])
+            #expect(byOrganisation == [f.orgA: 4, f.orgB: 3, nil: 1])
+
+            let overdue = try await StatisticsQuery.overdueNow(scope: .region, now: f.at(2026, 3, 20, 12), on: app.db)
+            #expect(overdue == [f.orgA: 1])  // a3, due 14 March
+        }
+    }
+
+    @Test func changesMoveTheSumsAndNothingIsCountedTwice() async throws {
+        try await withApp(demo: true) { app in
+            let f = try await StatFixture.make(app)
+            _ = try await StatisticsQuery.totals([.contact], period: q1, scope: .region, app: app)
+            // a3 is answered (explained, oral, on 10 March), then moved to organisation B.
+            let a3 = try #require(try await Appeal.find(f.ids["a3"], on: app.db))
+            a3.status = .answered
+            a3.outcome = .explained
+            a3.helpKind = .oralConsultation
+            a3.answeredAt = f.at(2026, 3, 10, 12)
+            a3.folder = .done
+            try await a3.save(on: app.db)
+            a3.$executorOrganisation.id = f.orgB
+            try await a3.save(on: app.db)
+            // a6 is deleted; c2 too.
+            try await Appeal.find(f.ids["a6"], on: app.db)?.delete(on: app.db)
+            try await ContactRecord.find(f.ids["c2"], on: app.db)?.delete(on: app.db)
+
+            let totals = try await StatisticsQuery.totals([.contact, .status, .answer], period: q1, scope: .region, app: app)
+            let report = OfficialReport.make(period: q1, contact: totals[.contact] ?? [:], spheres: ReportSpheres.codes)
+            #expect(report.total.contacts == 6)
+            #expect(report.total.byResult == [.satisfied: 2, .partly: 1, .explained: 3])
+            #expect(totals[.status]?.mapValues(\.count).filter { $0.value != 0 } == ["closed": 1, "answered": 3])
+            #expect(totals[.answer]?.values.map(\.count).reduce(0, +) == 4)
+            let forB = try await StatisticsQuery.totals([.contact], period: q1, scope: .organisations([f.orgB]), app: app)
+            #expect(forB[.contact]?.values.map(\.count).reduce(0, +) == 3)  // a3, a4, c1
+            // The folded sums equal a fresh count: rebuild them from scratch and compare.
+            let folded = try await allCounts(app)
+            guard let sql = app.db as? any SQLDatabase else { return }
+            try await sql.raw("DELETE FROM stat_counts").run()
+            try await sql.raw("DELETE FROM stat_contributions").run()
+            try await sql.raw("INSERT INTO stat_dirty (source, ref) SELECT 'appeal', id FROM appeals").run()
+            try await sql.raw("INSERT INTO stat_dirty (source, ref) SELECT 'contact', id FROM contacts").run()
+            try await StatisticsStore.fold(app: app)
+            #expect(try await allCounts(app) == folded)
+        }
+    }
+
+    func allCounts(_ app: Application) async throws -> [String: Int] {
+        guard let sql = app.db as? any SQLDatabase else { return [:] }
+        var out: [String: Int] = [:]
+        for row in try await sql.raw("SELECT month, organisation_id, dimension, value, count, amount, seconds FROM stat_counts").all() {
+            let amount = StatAmount(
+                count: try row.decode(column: "count", as: Int.self), amount: try row.decode(column: "amount", as: Int.self),
+                seconds: try row.decode(column: "seconds", as: Int.self))
+            guard !amount.isZero else { continue }
+            let key = "\(try row.decode(column: "month", as: Int.self))|\(try row.decode(column: "organisation_id", as: UUID.self))|"
+                + "\(try row.decode(column: "dimension", as: String.self))|\(try row.decode(column: "value", as: String.self))"
+            out[key] = amount.count * 1_000_000_000 + amount.amount + amount.seconds
+        }
+        return out
+    }
+
+    @Test func theAnswerCarriesTheHelpAndTheMoneyReturned() async throws {
+        try await withApp(demo: true) { app in
+            let citizen = try await API.signedIn(app, "citizen@consumerdesk.test")
+            var appeal = try await Processing.accepted(app, citizen)
+            let coordinator = try await API.signedIn(app, "coordinator@consumerdesk.test")
+            let executorID = try await Processing.userID(app, "executor@consumerdesk.test")
+            appeal = try await Processing.act(coordinator, appeal, ["action": "assign", "executorId": executorID.uuidString])
+                .content.decode(AppealDTO.self)
+            let executor = try await API.signedIn(app, "executor@consumerdesk.test")
+            appeal = try await Processing.act(executor, appeal, ["action": "take"]).content.decode(AppealDTO.self)
+            let text = "Продавец вернул деньги после претензии."
+            var response = try await Processing.act(
+                executor, appeal, ["action": "submit_answer", "text": text, "outcome": "satisfied", "help": "advice"])
+            #expect(response.status == .unprocessableEntity)
+            #expect(response.body.string.contains("help"))
+            response = try await Processing.act(
+                executor, appeal, ["action": "submit_answer", "text": text, "outcome": "explained", "moneyReturned": "100"])
+            #expect(response.status == .unprocessableEntity)
+            #expect(response.body.string.contains("moneyReturned"))
+            response = try await Processing.act(
+                executor, appeal, ["action": "submit_answer", "text": text, "outcome": "satisfied", "moneyReturned": "-5"])
+            #expect(response.status == .unprocessableEntity)
+            response = try await Processing.act(
+                executor, appeal,
+                ["action": "submit_answer", "text": text, "outcome": "satisfied", "help": "claim_help", "moneyReturned": "12 990,50"])
+            #expect(response.status == .ok, "\(response.body.string)")
+            appeal = try response.content.decode(AppealDTO.self)
+            let manager = try await API.signedIn(app, "manager@consumerdesk.test")
+            response = try await Processing.act(manager, appeal, ["action": "approve"])
+            #expect(response.status == .ok, "\(response.body.string)")
+            let stored = try #require(try await Appeal.query(on: app.db).filter(\.$number == appeal.number).first())
+            #expect(stored.helpKind == .claimHelp)
+            #expect(stored.moneyReturned == 1_299_050)
+            #expect(stored.sphere == "trade")
+
+            let today = app.productionCalendar.localDate(of: app.clock.now())
+            let totals = try await StatisticsQuery.totals(
+                [.contact], period: .month(StatMonth(today)), scope: .region, app: app)
+            #expect(totals[.contact]?["appeal|trade|claim_help|satisfied"] == StatAmount(count: 1, amount: 1_299_050))
+        }
+    }
+}
