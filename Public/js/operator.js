@@ -145,7 +145,7 @@
   });
   $("close-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const result = await CDChat.post("/operator/chats/" + current + "/close", { outcome: $("close-outcome").value }, csrf);
+    const result = await CDChat.post("/operator/chats/" + current + "/close", { outcome: $("close-outcome").value, sphere: $("close-sphere").value }, csrf);
     if (!result.ok) $("console-error").textContent = "Не удалось завершить чат.";
     refresh();
   });

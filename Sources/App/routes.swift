@@ -20,6 +20,8 @@ func routes(_ app: Application) throws {
     StaffMessagesController().bootAPI(api)
     ChatSocketController().bootAPI(api)
     try api.register(collection: CuratorController.API())
+    try api.register(collection: StatisticsController.API())
+    try api.register(collection: ContactsController.API())
 
     let pages = app.grouped(SessionAuthenticator(), CSRFMiddleware(), FlashMiddleware())
     try pages.register(collection: HomeController())
@@ -44,4 +46,6 @@ func routes(_ app: Application) throws {
     try pages.register(collection: TeamController())
     try pages.register(collection: RatingController())
     try pages.register(collection: CuratorController())
+    try pages.register(collection: StatisticsController())
+    try pages.register(collection: ContactsController())
 }

@@ -267,6 +267,8 @@ struct ConsultationController: RouteCollection {
 
     struct CloseInput: Content {
         var outcome: String?
+        /// What the chat was about (a sphere code), for the statistics.
+        var sphere: String?
     }
 
     @Sendable
@@ -276,8 +278,10 @@ struct ConsultationController: RouteCollection {
         guard let outcome = input.outcome.flatMap(ConsultationOutcome.init(rawValue:)), outcome != .appealCreated else {
             throw ValidationFailure([FieldError("outcome", .invalidValue)])
         }
+        let sphere = input.sphere?.nonBlank
+        if let sphere, !ContactService.spheres.contains(sphere) { throw ValidationFailure([FieldError("sphere", .invalidValue)]) }
         try await ConsultationService.close(
-            try request.uuidParameter("id"), outcome: outcome, by: actor.userID, app: request.application, now: request.now)
+            try request.uuidParameter("id"), outcome: outcome, sphere: sphere, by: actor.userID, app: request.application, now: request.now)
         return .noContent
     }
 
@@ -313,6 +317,7 @@ struct ConsultationController: RouteCollection {
     struct ConsolePage: Encodable {
         var layout: Layout
         var outcomes: [Choice]
+        var spheres: [Choice]
     }
 
     @Sendable
@@ -324,6 +329,9 @@ struct ConsultationController: RouteCollection {
                 layout: await Layout.make(for: request, title: "Онлайн-консультации"),
                 outcomes: ConsultationOutcome.allCases.filter { $0 != .appealCreated }.map {
                     Choice(value: $0.rawValue, label: ChatStrings.outcome($0), selected: false)
+                },
+                spheres: try await StatNames.load(on: request.db).spheres.sorted { $0.value < $1.value }.map {
+                    Choice(value: $0.key, label: $0.value, selected: false)
                 }))
     }
 }

@@ -251,7 +251,9 @@ enum ConsultationService {
     }
 
     /// Closes the chat. `by`: the operator on it (or nil: the citizen or the system).
-    static func close(_ id: UUID, outcome: ConsultationOutcome, by user: UUID?, app: Application, now: Date) async throws {
+    /// `sphere`: the operator's word on what it was about; a chat answered or referred counts as a
+    /// contact in that sphere (issue 8).
+    static func close(_ id: UUID, outcome: ConsultationOutcome, sphere: String? = nil, by user: UUID?, app: Application, now: Date) async throws {
         guard let record = try await ConsultationRecord.find(id, on: app.db) else { throw AppError.notFound }
         do {
             _ = try record.domain.applying(.close(outcome), by: user)
@@ -263,7 +265,11 @@ enum ConsultationService {
         record.state = .closed
         record.outcome = outcome
         record.closedAt = now
-        try await record.save(on: app.db)
+        if let sphere { record.sphere = sphere }
+        try await app.db.transaction { db in
+            try await record.save(on: db)
+            try await ContactService.fromChat(record, on: db)
+        }
         try await ChatStore.append(
             to: id, author: .init(kind: .system, id: nil, name: ChatStrings.systemName), text: ChatStrings.closed,
             meta: .init(state: ConsultationState.closed.rawValue), app: app, now: now)

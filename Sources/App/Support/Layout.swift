@@ -17,6 +17,8 @@ struct Layout: Encodable {
         var edits: Bool
         /// Shows «Консультации» (the operator's console).
         var operates: Bool
+        /// Shows «Звонки и приём» (contacts that are not appeals).
+        var recordsContacts: Bool
     }
 
     var title: String
@@ -48,7 +50,8 @@ struct Layout: Encodable {
                 } ?? false,
                 supervises: actor.map { Policy.permitsAnywhere($0, .superviseQuality, tree: links) } ?? false,
                 edits: actor.map { Policy.permitsAnywhere($0, .editContent, tree: links) } ?? false,
-                operates: actor.map { Policy.permitsAnywhere($0, .answerConsultations, tree: links) } ?? false)
+                operates: actor.map { Policy.permitsAnywhere($0, .answerConsultations, tree: links) } ?? false,
+                recordsContacts: actor.map { Policy.permitsAnywhere($0, .recordContacts, tree: links) } ?? false)
         }
         return Layout(
             title: title, csrf: request.csrfToken, user: person, flash: request.flash,

@@ -39,6 +39,11 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case readInternalContent
     /// Answer citizens in the online consultation: go online, take chats, read their transcripts.
     case answerConsultations
+    /// Read the statistics and the reports of an organisation (scope: the organisation); the region's
+    /// figures are for platform-wide staff and the regional office (see `StatisticsAccess`).
+    case viewStatistics
+    /// Record a hotline call or a visit that did not become an appeal (it counts as a contact).
+    case recordContacts
 }
 
 /// Where an action applies: the whole platform, or one organisation.
@@ -92,6 +97,8 @@ public enum Policy {
         .editContent: [.editor: .subtree, .admin: .subtree],
         .readInternalContent: Dictionary(uniqueKeysWithValues: Role.allCases.filter(\.isStaff).map { ($0, .subtree) }),
         .answerConsultations: [.operator: .subtree, .admin: .subtree],
+        .viewStatistics: Dictionary(uniqueKeysWithValues: Role.allCases.filter(\.isStaff).map { ($0, .subtree) }),
+        .recordContacts: [.operator: .ownOrganisation, .executor: .ownOrganisation, .coordinator: .ownOrganisation, .admin: .subtree],
         .viewAppeals: [
             .moderator: .subtree, .coordinator: .subtree, .executor: .ownOrganisation, .manager: .subtree,
             .curator: .subtree, .admin: .subtree,

@@ -352,3 +352,137 @@ struct StatisticsTests {
         }
     }
 }
+
+@Suite("Statistics pages and API", .serialized)
+struct StatisticsPageTests {
+    static let q1 = "from=2026-01-01&to=2026-03-31"
+
+    @Test func eachRoleSeesItsScopeAndBadRequestsAreRefused() async throws {
+        try await withApp(demo: true) { app in
+            let f = try await StatFixture.make(app)
+            let curator = try await API.signedIn(app, "curator@consumerdesk.test")
+            var response = try await curator.send(.GET, "/api/v1/stats/dashboard?\(Self.q1)")
+            #expect(response.status == .ok, "\(response.body.string)")
+            var dashboard = try response.content.decode(Dashboard.self)
+            #expect(dashboard.tiles.first { $0.id == "tile-contacts" }?.value == "8")
+            #expect(dashboard.tiles.first { $0.id == "tile-on-time" }?.value == "67\u{00A0}%")
+            #expect(dashboard.tiles.first { $0.id == "tile-money" }?.value == Money.format(kopecks: 2_300_000))
+            let compliance = try #require(dashboard.sections.first { $0.id == "compliance" })
+            #expect(compliance.table.total?[3].number == 3)  // answers
+            #expect(compliance.table.total?[8].text == "40")  // 90 % within 40 days
+            let hotspots = try #require(dashboard.sections.first { $0.id == "hotspots" })
+            #expect(hotspots.table.rows.first?.first?.text == "Возврат денег за товар с недостатком" || hotspots.table.rows.first?[1].number == 2)
+            #expect(hotspots.svg?.contains("<title id=\"chart-hotspots-title\">") == true)
+
+            // The coordinator of ТО в г. Волжском sees that organisation only.
+            let coordinator = try await API.signedIn(app, "coordinator@consumerdesk.test")
+            dashboard = try await coordinator.send(.GET, "/api/v1/stats/dashboard?\(Self.q1)").content.decode(Dashboard.self)
+            #expect(dashboard.tiles.first { $0.id == "tile-contacts" }?.value == "4")
+            #expect(try await coordinator.send(.GET, "/api/v1/stats/dashboard?\(Self.q1)&organisation=\(f.orgB)").status == .forbidden)
+            #expect(try await curator.send(.GET, "/api/v1/stats/dashboard?\(Self.q1)&organisation=\(UUID())").status == .notFound)
+            dashboard = try await curator.send(.GET, "/api/v1/stats/dashboard?\(Self.q1)&organisation=\(f.orgB)").content.decode(Dashboard.self)
+            #expect(dashboard.tiles.first { $0.id == "tile-contacts" }?.value == "3")
+
+            response = try await curator.send(.GET, "/api/v1/stats/dashboard?from=2026-03-31&to=2026-01-01")
+            #expect(response.status == .unprocessableEntity)
+            #expect(response.body.string.contains("the period ends before it starts"))
+            #expect(try await curator.send(.GET, "/api/v1/stats/dashboard?from=2020-01-01&to=2026-01-01").status == .unprocessableEntity)
+            #expect(try await curator.send(.GET, "/api/v1/stats/dashboard?from=2026-13-01&to=2026-01-01").status == .unprocessableEntity)
+            // An empty period is a dashboard of zeros.
+            response = try await curator.send(.GET, "/api/v1/stats/dashboard?from=2020-01-01&to=2020-03-31")
+            #expect(response.status == .ok)
+            #expect(try response.content.decode(Dashboard.self).tiles.first { $0.id == "tile-contacts" }?.value == "0")
+
+            let citizen = try await API.signedIn(app, "citizen@consumerdesk.test")
+            #expect(try await citizen.send(.GET, "/api/v1/stats/dashboard?\(Self.q1)").status == .forbidden)
+        }
+    }
+
+    @Test func thePageDrawsChartsAndEveryFigureLeadsToItsAppeals() async throws {
+        try await withApp(demo: true) { app in
+            let f = try await StatFixture.make(app)
+            let browser = try Browser(app)
+            try await browser.signIn("curator@consumerdesk.test")
+            var page = try await browser.get("/stats?\(Self.q1)")
+            #expect(page.status == .ok)
+            var html = page.body.string
+            #expect(html.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" id=\"chart-by-sphere\""))
+            #expect(html.contains("role=\"img\""))
+            #expect(html.contains("/stats/appeals?from=2026-01-01&amp;to=2026-03-31&amp;dimension=sphere&amp;value=trade"))
+            #expect(html.contains("heat-9"))
+
+            page = try await browser.get("/stats/appeals?\(Self.q1)&dimension=sphere&value=trade")
+            #expect(page.status == .ok)
+            html = page.body.string
+            // a1, a2, a6 and the call c1 and the visit c3.
+            #expect(html.contains("id=\"drill-total\">5<"))
+            let numbers = try await Appeal.query(on: app.db).filter(\.$id ~~ [f.ids["a1"]!, f.ids["a2"]!, f.ids["a6"]!]).all().map(\.number)
+            for number in numbers { #expect(html.contains("data-number=\"\(number)\"")) }
+            #expect(html.contains("Горячая линия"))
+
+            let api = try await API.signedIn(app, "curator@consumerdesk.test")
+            var drill = try await api.send(.GET, "/api/v1/stats/appeals?\(Self.q1)&dimension=answer&value=late").content.decode(StatisticsController.DrillDown.self)
+            #expect(drill.appeals.map(\.number) == [try #require(try await Appeal.find(f.ids["a2"], on: app.db)).number])
+            drill = try await api.send(.GET, "/api/v1/stats/appeals?\(Self.q1)&dimension=company&value=name:ромашка".addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)!)
+                .content.decode(StatisticsController.DrillDown.self)
+            #expect(drill.total == 2)
+            drill = try await api.send(.GET, "/api/v1/stats/appeals?\(Self.q1)&dimension=result&value=redirected").content.decode(StatisticsController.DrillDown.self)
+            #expect(drill.total == 1)
+            #expect(drill.contacts.first?.kind == "Онлайн-консультации")
+            #expect(try await api.send(.GET, "/api/v1/stats/appeals?\(Self.q1)&dimension=nonsense&value=1").status == .unprocessableEntity)
+
+            page = try await browser.get("/stats/report?\(Self.q1)")
+            #expect(page.status == .ok)
+            #expect(page.body.string.contains("id=\"official-table\""))
+            #expect(page.body.string.contains(Money.format(kopecks: 1_800_000)))
+        }
+    }
+}
+
+@Suite("Contacts that are not appeals", .serialized)
+struct ContactTests {
+    @Test func aHotlineCallIsRecordedAndCountedBySphere() async throws {
+        try await withApp(demo: true) { app in
+            let operatorAPI = try await API.signedIn(app, "operator@consumerdesk.test")
+            var response = try await operatorAPI.send(.POST, "/api/v1/contacts", json: ["kind": "hotline", "sphere": "trade"])
+            #expect(response.status == .created, "\(response.body.string)")
+            let contact = try response.content.decode(ContactDTO.self)
+            #expect(contact.help == .oralConsultation)
+            #expect(contact.result == .explained)
+            #expect(contact.organisationId == (try await Processing.organisation(app, "Администрация Волгограда")))
+
+            for (body, field) in [
+                (["kind": "hotline"], "sphere"), (["kind": "chat", "sphere": "trade"], "kind"),
+                (["kind": "hotline", "sphere": "trade", "result": "explained", "moneyReturned": "100"], "moneyReturned"),
+                (["kind": "hotline", "sphere": "trade", "occurredAt": "2099-01-01T10:00"], "occurredAt"),
+                (["kind": "hotline", "sphere": "space"], "sphere"), (["kind": "hotline", "sphere": "trade", "help": "magic"], "help"),
+            ] {
+                response = try await operatorAPI.send(.POST, "/api/v1/contacts", json: body)
+                #expect(response.status == .unprocessableEntity, "\(body)")
+                #expect(response.body.string.contains(field), "\(body): \(response.body.string)")
+            }
+            #expect(try await ContactRecord.query(on: app.db).count() == 1)
+            let citizen = try await API.signedIn(app, "citizen@consumerdesk.test")
+            #expect(try await citizen.send(.POST, "/api/v1/contacts", json: ["kind": "hotline", "sphere": "trade"]).status == .forbidden)
+
+            // A visit yesterday, with money returned, through the page.
+            let browser = try Browser(app)
+            try await browser.signIn("operator@consumerdesk.test")
+            #expect(try await browser.get("/contacts").status == .ok)
+            let yesterday = app.productionCalendar.localDate(of: app.clock.now()).adding(days: -1)
+            let page = try await browser.post("/contacts", form: [
+                ("kind", "reception"), ("occurredAt", "\(yesterday)T11:00"), ("sphere", "housing"), ("help", "claim_help"),
+                ("result", "satisfied"), ("moneyReturned", "2 500"),
+            ])
+            #expect(page.status == .seeOther)
+            #expect(try await browser.get("/contacts").body.string.contains("Личный приём"))
+
+            let curator = try await API.signedIn(app, "curator@consumerdesk.test")
+            let from = yesterday.adding(days: -1)
+            let to = yesterday.adding(days: 2)
+            let dashboard = try await curator.send(.GET, "/api/v1/stats/dashboard?from=\(from)&to=\(to)").content.decode(Dashboard.self)
+            #expect(dashboard.tiles.first { $0.id == "tile-contacts" }?.value == "2")
+            #expect(dashboard.tiles.first { $0.id == "tile-money" }?.value == Money.format(kopecks: 250_000))
+        }
+    }
+}
