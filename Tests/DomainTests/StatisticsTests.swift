@@ -129,3 +129,50 @@ struct StatisticsRuleTests {
         #expect(load.spread == 2)
     }
 }
+
+@Suite("Spreadsheets and charts")
+struct SpreadsheetTests {
+    @Test func columnsSheetNamesAndCSV() {
+        #expect(Spreadsheet.column(0) == "A")
+        #expect(Spreadsheet.column(25) == "Z")
+        #expect(Spreadsheet.column(26) == "AA")
+        #expect(Spreadsheet.column(701) == "ZZ")
+        #expect(Spreadsheet.sheetName("Отчёт: [1/2]?") == "Отчёт 12")
+        #expect(Spreadsheet.sheetName(String(repeating: "я", count: 40)).count == 31)
+        let sheet = Spreadsheet.Sheet(
+            name: "Лист", title: "Заголовок", subtitle: "Период", headers: ["Имя", "Число"],
+            rows: [[.text("=HYPERLINK(\"x\")"), .number(1234.5, .money)], [.text("Ромашка; ООО"), .number(3, .count)]],
+            total: [.text("Итого"), .number(0.875, .share)])
+        let csv = Spreadsheet.csv(sheet)
+        #expect(Array(csv.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let text = String(decoding: csv.dropFirst(3), as: UTF8.self)
+        #expect(text == "Заголовок\r\nПериод\r\nИмя;Число\r\n\"'=HYPERLINK(\"\"x\"\")\";1234,50\r\n\"Ромашка; ООО\";3\r\nИтого;0,8750\r\n")
+        let parts = Spreadsheet.xlsx([sheet], created: Date(timeIntervalSince1970: 0))
+        #expect(parts.first?.path == "[Content_Types].xml")
+        let xml = String(decoding: parts.first { $0.path == "xl/worksheets/sheet1.xml" }!.data, as: UTF8.self)
+        #expect(xml.contains("<c r=\"B4\" s=\"4\"><v>1234.5</v></c>"))
+        #expect(xml.contains("<c r=\"B6\" s=\"9\"><v>0.875</v></c>"))
+        #expect(xml.contains("&quot;x&quot;"))
+    }
+
+    @Test func chartsCarryATextAlternativeAndEscapeLabels() {
+        let svg = Charts.bars(
+            id: "c1", title: "Сферы", description: "Торговля: 5.",
+            bars: [.init(label: "<script>", value: 5, display: "5", link: "/stats/appeals?a=1&b=2")])
+        #expect(svg.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" id=\"c1\""))
+        #expect(svg.contains("aria-labelledby=\"c1-title c1-desc\""))
+        #expect(svg.contains("<desc id=\"c1-desc\">Торговля: 5.</desc>"))
+        #expect(!svg.contains("<script>"))
+        #expect(svg.contains("href=\"/stats/appeals?a=1&amp;b=2\""))
+        #expect(Charts.bars(id: "c2", title: "t", description: "d", bars: []).contains("Нет данных за период"))
+        #expect(Charts.niceMaximum(7) == 10)
+        #expect(Charts.niceMaximum(230) == 250)
+        #expect(Charts.heat(0, maximum: 10) == 0)
+        #expect(Charts.heat(1, maximum: 10) == 1)
+        #expect(Charts.heat(10, maximum: 10) == 9)
+        #expect(Charts.formatCount(1_234_567) == "1\u{202F}234\u{202F}567")
+        let line = Charts.line(id: "l", title: "t", description: "d", categories: ["a", "b", "c"], values: [0.5, nil, 1])
+        #expect(line.contains("<path class=\"chart-line\" d=\"M"))
+        #expect(line.components(separatedBy: "<circle").count == 3)
+    }
+}

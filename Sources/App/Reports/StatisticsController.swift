@@ -11,6 +11,9 @@ struct StatisticsController: RouteCollection {
         routes.get("stats", use: page)
         routes.get("stats", "appeals", use: appealsPage)
         routes.get("stats", "report", use: reportPage)
+        for format in ReportExport.FileFormat.allCases {
+            routes.get("stats", "report.\(format.rawValue)") { request in try await ReportExport.download(request, format: format) }
+        }
     }
 
     struct API: RouteCollection {
@@ -19,6 +22,9 @@ struct StatisticsController: RouteCollection {
                 _ = try request.requireUser()
                 let ask = try await StatRequest.of(request)
                 return try await StatisticsService.dashboard(ask, app: request.application, now: request.now)
+            }
+            for format in ReportExport.FileFormat.allCases {
+                routes.get("stats", "report.\(format.rawValue)") { request in try await ReportExport.download(request, format: format) }
             }
             routes.get("stats", "appeals") { request async throws -> DrillDown in
                 _ = try request.requireUser()

@@ -13,27 +13,32 @@ struct StatCell: Content, Equatable {
     var link: String?
     /// 0…9 in a heat-map table.
     var heat: Int?
-    /// A figure (right-aligned), not a label.
-    var numeric: Bool { number != nil || text == "—" }
+    /// How a spreadsheet shows the number.
+    var format: Spreadsheet.Format?
 
     static func label(_ text: String, link: String? = nil) -> StatCell { StatCell(text: text, number: nil, link: link, heat: nil) }
 
     static func count(_ value: Int, link: String? = nil, heat: Int? = nil) -> StatCell {
-        StatCell(text: Charts.formatCount(Double(value)), number: Double(value), link: value == 0 ? nil : link, heat: heat)
+        StatCell(text: Charts.formatCount(Double(value)), number: Double(value), link: value == 0 ? nil : link, heat: heat, format: .count)
     }
 
     static func share(_ value: Double?) -> StatCell {
-        StatCell(text: value.map(Charts.formatShare) ?? "—", number: value, link: nil, heat: nil)
+        StatCell(text: value.map(Charts.formatShare) ?? "—", number: value, link: nil, heat: nil, format: .share)
     }
 
     static func decimal(_ value: Double?, digits: Int = 1) -> StatCell {
         guard let value else { return StatCell(text: "—", number: nil, link: nil, heat: nil) }
         let text = String(format: "%.\(digits)f", value).replacingOccurrences(of: ".", with: ",")
-        return StatCell(text: text, number: (value * pow(10, Double(digits))).rounded() / pow(10, Double(digits)), link: nil, heat: nil)
+        return StatCell(text: text, number: (value * pow(10, Double(digits))).rounded() / pow(10, Double(digits)), link: nil, heat: nil, format: .decimal)
     }
 
     static func roubles(_ kopecks: Int) -> StatCell {
-        StatCell(text: Money.format(kopecks: kopecks), number: Double(kopecks) / 100, link: nil, heat: nil)
+        StatCell(text: Money.format(kopecks: kopecks), number: Double(kopecks) / 100, link: nil, heat: nil, format: .money)
+    }
+
+    var spreadsheet: Spreadsheet.Cell {
+        if let number, let format { return .number(number, format) }
+        return text.isEmpty ? .empty : .text(text)
     }
 }
 

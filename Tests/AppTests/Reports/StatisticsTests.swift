@@ -4,6 +4,7 @@ import SQLKit
 import Testing
 import Vapor
 import VaporTesting
+import ZIPFoundation
 
 @testable import App
 @testable import Domain
@@ -483,6 +484,47 @@ struct ContactTests {
             let dashboard = try await curator.send(.GET, "/api/v1/stats/dashboard?from=\(from)&to=\(to)").content.decode(Dashboard.self)
             #expect(dashboard.tiles.first { $0.id == "tile-contacts" }?.value == "2")
             #expect(dashboard.tiles.first { $0.id == "tile-money" }?.value == Money.format(kopecks: 250_000))
+        }
+    }
+}
+
+@Suite("Report exports", .serialized)
+struct ReportExportTests {
+    @Test func theWorkbookHoldsTypedNumbersAndTheCSVKeepsCyrillic() async throws {
+        try await withApp(demo: true) { app in
+            _ = try await StatFixture.make(app)
+            let curator = try await API.signedIn(app, "curator@consumerdesk.test")
+            var response = try await curator.send(.GET, "/api/v1/stats/report.xlsx?from=2026-01-01&to=2026-03-31")
+            #expect(response.status == .ok)
+            #expect(response.headers.contentType?.subType == "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            #expect(response.headers.first(name: .contentDisposition) == "attachment; filename=\"svedeniya-2026-01-01-2026-03-31.xlsx\"")
+            let archive = try Archive(data: Data(buffer: response.body), accessMode: .read)
+            var sheet = ""
+            _ = try archive.extract(try #require(archive["xl/worksheets/sheet1.xml"])) { sheet += String(decoding: $0, as: UTF8.self) }
+            #expect(try #require(archive["[Content_Types].xml"]).path == "[Content_Types].xml")
+            #expect(sheet.contains("<pane xSplit=\"1\" ySplit=\"3\""))
+            // The totals row: 8 contacts as a number in a bold count cell; money in roubles as a number.
+            #expect(sheet.contains("t=\"inlineStr\"><is><t xml:space=\"preserve\">Итого</t>"))
+            #expect(sheet.contains("<c r=\"B15\" s=\"7\"><v>8</v></c>"))
+            #expect(sheet.contains("<v>18000</v>"))
+            #expect(sheet.contains("<v>5000</v>"))
+
+            response = try await curator.send(.GET, "/api/v1/stats/report.csv?from=2026-01-01&to=2026-03-31")
+            #expect(response.status == .ok)
+            let bytes = Array(response.body.readableBytesView)
+            #expect(bytes.prefix(3) == [0xEF, 0xBB, 0xBF])
+            let text = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+            let lines = text.components(separatedBy: "\r\n")
+            #expect(lines[0] == "Сведения о работе по защите прав потребителей")
+            #expect(lines[2].hasPrefix("Сфера;Всего обращений и консультаций;Устная консультация"))
+            #expect(lines.contains { $0.hasPrefix("Торговля;5;1;0;2;0;1;0;1;2;1;0;1;0;0;1;18000,00;5000,00") })
+            #expect(lines.contains { $0.hasPrefix("Итого;8;") })
+            response = try await curator.send(.GET, "/api/v1/stats/report.csv?from=2026-01-01&to=2026-03-31&table=compliance")
+            #expect(String(buffer: response.body).contains("Организация;"))
+            #expect(try await curator.send(.GET, "/api/v1/stats/report.csv?from=2026-01-01&to=2026-03-31&table=x").status == .unprocessableEntity)
+            // An empty period is a report of zeros.
+            response = try await curator.send(.GET, "/api/v1/stats/report.csv?from=2019-01-01&to=2019-12-31")
+            #expect(String(buffer: response.body).contains("Итого;" + Array(repeating: "0", count: 15).joined(separator: ";") + ";0,00;0,00"))
         }
     }
 }
