@@ -35,51 +35,71 @@ enum StatisticsQuery {
         static let organisation = Grouping(rawValue: 2)
     }
 
+    /// One read of the sums: which dimensions, kept apart by what.
+    struct Ask: Sendable {
+        var dimensions: Set<StatDimension>
+        var grouping: Grouping = []
+    }
+
     static func fetch(
         _ dimensions: Set<StatDimension>, period: StatPeriod, scope: StatScope, by grouping: Grouping = [], app: Application
     ) async throws -> [StatRowKey: StatAmount] {
-        guard let sql = app.db as? any SQLDatabase, !dimensions.isEmpty else { return [:] }
-        if case .organisations(let ids) = scope, ids.isEmpty { return [:] }
+        try await fetch([Ask(dimensions: dimensions, grouping: grouping)], period: period, scope: scope, app: app)[0]
+    }
+
+    /// Several reads of one period at once: the days outside whole months are read from the register
+    /// once for all of them.
+    static func fetch(_ asks: [Ask], period: StatPeriod, scope: StatScope, app: Application) async throws -> [[StatRowKey: StatAmount]] {
+        guard let sql = app.db as? any SQLDatabase else { return asks.map { _ in [:] } }
+        if case .organisations(let ids) = scope, ids.isEmpty { return asks.map { _ in [:] } }
         try await StatisticsStore.fold(app: app)
-        var out: [StatRowKey: StatAmount] = [:]
         let split = period.split
-        if let months = split.months {
-            var query = sql.select().column("dimension").column("value")
-                // PostgreSQL sums BIGINTs into NUMERIC: cast back.
-                .column(SQLRaw("CAST(SUM(count) AS BIGINT)"), as: "n")
-                .column(SQLRaw("CAST(SUM(amount) AS BIGINT)"), as: "amount")
-                .column(SQLRaw("CAST(SUM(seconds) AS BIGINT)"), as: "seconds")
-                .from("stat_counts")
-                .where("dimension", .in, dimensions.map(\.rawValue))
-                .where("month", .greaterThanOrEqual, months.lowerBound.code)
-                .where("month", .lessThanOrEqual, months.upperBound.code)
-                .groupBy("dimension").groupBy("value")
-            if grouping.contains(.month) { query = query.column("month").groupBy("month") }
-            if grouping.contains(.organisation) { query = query.column("organisation_id").groupBy("organisation_id") }
-            if case .organisations(let ids) = scope { query = query.where("organisation_id", .in, ids) }
-            for row in try await query.all() {
-                guard let dimension = StatDimension(rawValue: try row.decode(column: "dimension", as: String.self)) else { continue }
-                let organisation = grouping.contains(.organisation) ? try row.decode(column: "organisation_id", as: UUID.self) : nil
-                let key = StatRowKey(
-                    month: grouping.contains(.month) ? try row.decode(column: "month", as: Int.self) : nil,
-                    organisation: organisation == StatisticsStore.noOrganisation ? nil : organisation,
-                    dimension: dimension, value: try row.decode(column: "value", as: String.self))
-                let amount = StatAmount(
-                    count: try row.decode(column: "n", as: Int?.self) ?? 0, amount: try row.decode(column: "amount", as: Int?.self) ?? 0,
-                    seconds: try row.decode(column: "seconds", as: Int?.self) ?? 0)
-                out[key, default: .zero] += amount
-            }
-        }
+        let everything = asks.reduce(into: Set<StatDimension>()) { $0.formUnion($1.dimensions) }
+        var raw: [StatKey: StatAmount] = [:]
         for days in [split.head, split.tail].compactMap({ $0 }) {
-            for (key, amount) in try await fromRegister(dimensions, days: days, scope: scope, app: app, sql: sql) {
+            raw.merge(try await fromRegister(everything, days: days, scope: scope, app: app, sql: sql)) { $0 + $1 }
+        }
+        var results: [[StatRowKey: StatAmount]] = []
+        for ask in asks where !ask.dimensions.isEmpty {
+            var out: [StatRowKey: StatAmount] = [:]
+            let grouping = ask.grouping
+            if let months = split.months {
+                var query = sql.select().column("dimension").column("value")
+                    // PostgreSQL sums BIGINTs into NUMERIC: cast back.
+                    .column(SQLRaw("CAST(SUM(count) AS BIGINT)"), as: "n")
+                    .column(SQLRaw("CAST(SUM(amount) AS BIGINT)"), as: "amount")
+                    .column(SQLRaw("CAST(SUM(seconds) AS BIGINT)"), as: "seconds")
+                    .from("stat_counts")
+                    .where("dimension", .in, ask.dimensions.map(\.rawValue))
+                    .where("month", .greaterThanOrEqual, months.lowerBound.code)
+                    .where("month", .lessThanOrEqual, months.upperBound.code)
+                    .groupBy("dimension").groupBy("value")
+                if grouping.contains(.month) { query = query.column("month").groupBy("month") }
+                if grouping.contains(.organisation) { query = query.column("organisation_id").groupBy("organisation_id") }
+                if case .organisations(let ids) = scope { query = query.where("organisation_id", .in, ids) }
+                for row in try await query.all() {
+                    guard let dimension = StatDimension(rawValue: try row.decode(column: "dimension", as: String.self)) else { continue }
+                    let organisation = grouping.contains(.organisation) ? try row.decode(column: "organisation_id", as: UUID.self) : nil
+                    let key = StatRowKey(
+                        month: grouping.contains(.month) ? try row.decode(column: "month", as: Int.self) : nil,
+                        organisation: organisation == StatisticsStore.noOrganisation ? nil : organisation,
+                        dimension: dimension, value: try row.decode(column: "value", as: String.self))
+                    let amount = StatAmount(
+                        count: try row.decode(column: "n", as: Int?.self) ?? 0, amount: try row.decode(column: "amount", as: Int?.self) ?? 0,
+                        seconds: try row.decode(column: "seconds", as: Int?.self) ?? 0)
+                    out[key, default: .zero] += amount
+                }
+            }
+            for (key, amount) in raw where ask.dimensions.contains(key.dimension) {
                 let row = StatRowKey(
                     month: grouping.contains(.month) ? StatMonth(key.day).code : nil,
                     organisation: grouping.contains(.organisation) ? key.organisation : nil,
                     dimension: key.dimension, value: key.value)
                 out[row, default: .zero] += amount
             }
+            results.append(out.filter { !$0.value.isZero })
         }
-        return out.filter { !$0.value.isZero }
+        return results
     }
 
     /// Sums over everything but the dimension and value.
@@ -93,7 +113,14 @@ enum StatisticsQuery {
         return out
     }
 
-    /// The contributions, on days of `days`, of every appeal and contact with a date there.
+    static func byDimension(_ rows: [StatRowKey: StatAmount]) -> [StatDimension: [String: StatAmount]] {
+        var out: [StatDimension: [String: StatAmount]] = [:]
+        for (key, amount) in rows { out[key.dimension, default: [:]][key.value, default: .zero] += amount }
+        return out
+    }
+
+    /// The contributions, on days of `days`, of every appeal and contact with a date there. Read by date
+    /// range (each date column has its index), so no list of ids goes back and forth.
     private static func fromRegister(
         _ dimensions: Set<StatDimension>, days: ClosedRange<LocalDate>, scope: StatScope, app: Application, sql: any SQLDatabase
     ) async throws -> [StatKey: StatAmount] {
@@ -110,13 +137,7 @@ enum StatisticsQuery {
             default: dateColumns.insert("registered_at")
             }
         }
-        var ids: Set<UUID> = []
-        for column in dateColumns {
-            let rows = try await sql.select().column("id").from("appeals")
-                .where(SQLIdentifier(column), .greaterThanOrEqual, SQLBind(start))
-                .where(SQLIdentifier(column), .lessThan, SQLBind(end)).all()
-            for row in rows { ids.insert(try row.decode(column: "id", as: UUID.self)) }
-        }
+        var seen: Set<UUID> = []
         var out: [StatKey: StatAmount] = [:]
         func take(_ contribution: [StatKey: StatAmount]) {
             for (key, amount) in contribution
@@ -124,13 +145,22 @@ enum StatisticsQuery {
                 out[key, default: .zero] += amount
             }
         }
-        for facts in try await StatisticsStore.appealFacts(Array(ids), on: sql).values {
-            take(StatContribution.of(facts, calendar: calendar))
+        for column in dateColumns.sorted() {
+            var query = sql.select().columns(StatisticsStore.appealColumns.map { SQLIdentifier($0) }).from("appeals")
+                .where(SQLIdentifier(column), .greaterThanOrEqual, SQLBind(start))
+                .where(SQLIdentifier(column), .lessThan, SQLBind(end))
+            if case .organisations(let ids) = scope { query = query.where("executor_organisation_id", .in, ids) }
+            for row in try await query.all() {
+                let (id, facts) = try StatisticsStore.appealFacts(row)
+                guard seen.insert(id).inserted else { continue }
+                take(StatContribution.of(facts, calendar: calendar))
+            }
         }
         if dimensions.contains(.contact) || dimensions.contains(.executor) {
-            let rows = try await sql.select().columns(StatisticsStore.contactColumns.map { SQLIdentifier($0) }).from("contacts")
-                .where("occurred_at", .greaterThanOrEqual, SQLBind(start)).where("occurred_at", .lessThan, SQLBind(end)).all()
-            for row in rows {
+            var query = sql.select().columns(StatisticsStore.contactColumns.map { SQLIdentifier($0) }).from("contacts")
+                .where("occurred_at", .greaterThanOrEqual, SQLBind(start)).where("occurred_at", .lessThan, SQLBind(end))
+            if case .organisations(let ids) = scope { query = query.where("organisation_id", .in, ids) }
+            for row in try await query.all() {
                 take(StatContribution.of(try StatisticsStore.contactFacts(row).1, calendar: calendar))
             }
         }

@@ -201,12 +201,27 @@ enum StatisticsService {
             .contact, .category, .subcategory, .territory, .channel, .status, .locality, .company, .extended, .postponed, .answer,
             .rating, .executor,
         ]
-        let totals = try await StatisticsQuery.totals(all, period: period, scope: ask.scope, app: app)
+        let monthlyDimensions: Set<StatDimension> = [.contact, .answer, .territory]
+        let organisationDimensions: Set<StatDimension> = [.contact, .answer, .rating, .extended, .postponed]
+        let current = try await StatisticsQuery.fetch(
+            [
+                .init(dimensions: all.subtracting(monthlyDimensions).subtracting(organisationDimensions)),
+                .init(dimensions: monthlyDimensions.union(organisationDimensions), grouping: [.month, .organisation]),
+            ], period: period, scope: ask.scope, app: app)
+        var totals = StatisticsQuery.byDimension(current[0])
+        totals.merge(StatisticsQuery.byDimension(current[1])) { old, _ in old }
+        var monthly: [StatRowKey: StatAmount] = [:]
+        var byOrganisation: [StatRowKey: StatAmount] = [:]
+        for (key, amount) in current[1] {
+            if monthlyDimensions.contains(key.dimension) {
+                monthly[StatRowKey(month: key.month, organisation: nil, dimension: key.dimension, value: key.value), default: .zero] += amount
+            }
+            if organisationDimensions.contains(key.dimension) {
+                byOrganisation[StatRowKey(month: nil, organisation: key.organisation, dimension: key.dimension, value: key.value), default: .zero] += amount
+            }
+        }
         let previous = try await StatisticsQuery.totals(
             [.subcategory, .company, .locality], period: period.previous, scope: ask.scope, app: app)
-        let monthly = try await StatisticsQuery.fetch([.contact, .answer, .territory], period: period, scope: ask.scope, by: .month, app: app)
-        let byOrganisation = try await StatisticsQuery.fetch(
-            [.contact, .answer, .rating, .extended, .postponed], period: period, scope: ask.scope, by: .organisation, app: app)
         let overdue = try await StatisticsQuery.overdueNow(scope: ask.scope, now: now, on: app.db)
         let names = try await StatNames.load(on: app.db, people: Array((totals[.executor] ?? [:]).keys))
         let calendar = app.productionCalendar
