@@ -123,6 +123,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
         app.lifecycle.use(PeriodicLifecycle.housekeeping)
         app.lifecycle.use(PeriodicLifecycle.scheduledJobs)
         app.lifecycle.use(PeriodicLifecycle.statistics)
+        app.lifecycle.use(PeriodicLifecycle.reportArchive)
         app.lifecycle.use(PeriodicLifecycle.viewCounts)
     }
 

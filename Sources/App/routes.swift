@@ -4,6 +4,7 @@ import Vapor
 /// HTML pages (session cookie, CSRF on every form).
 func routes(_ app: Application) throws {
     try app.register(collection: OperationsController())
+    try app.register(collection: OpenDataController())
 
     let api = app.grouped("api", "v1").grouped(BearerAuthenticator())
     try api.register(collection: AuthAPIController())
@@ -48,4 +49,5 @@ func routes(_ app: Application) throws {
     try pages.register(collection: CuratorController())
     try pages.register(collection: StatisticsController())
     try pages.register(collection: ContactsController())
+    try pages.register(collection: ReportArchiveController())
 }

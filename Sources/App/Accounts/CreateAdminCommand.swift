@@ -47,4 +47,5 @@ public func registerCommands(_ app: Application) {
     app.asyncCommands.use(ClassifierExportCommand(), as: "classifier-export")
     app.asyncCommands.use(DemoLoadCommand(), as: "demo-load")
     app.asyncCommands.use(StemCommand(), as: "stem")
+    app.asyncCommands.use(ReportCommand(), as: "report")
 }

@@ -28,6 +28,7 @@ enum Migrations {
         app.migrations.add(M0020CreateChat())
         app.migrations.add(M0021CreateBotMenu())
         app.migrations.add(M0022CreateStatistics())
+        app.migrations.add(M0023CreateReportArchive())
     }
 }
 

@@ -86,17 +86,27 @@ struct StatRequest: Sendable {
     /// organisation and one the person may not read.
     static func of(_ request: Request) async throws -> StatRequest {
         let actor = try await request.requireActor()
-        let db = request.db
-        let organisations = try await Organisation.query(on: db).all()
+        let organisations = try await Organisation.query(on: request.db).all()
         let tree = OrganisationQueries.tree(of: organisations)
         let regionWide = Set(organisations.filter { $0.kind == .regionalOffice }.compactMap(\.id))
         let reach = StatisticsAccess.reach(actor, tree: tree, regionWide: regionWide)
         guard reach != .none else { throw AppError.forbidden }
-        let calendar = request.application.productionCalendar
-        let today = calendar.localDate(of: request.now)
+        func text(_ name: String) -> String? { (try? request.query.get(String.self, at: name))?.nonBlank }
+        return try resolve(
+            from: text("from"), to: text("to"), organisation: text("organisation"), reach: reach, organisations: organisations,
+            today: request.application.productionCalendar.localDate(of: request.now))
+    }
+
+    /// The same checks for any caller (the page, the API, the command line): the default period is the
+    /// current quarter.
+    static func resolve(
+        from rawFrom: String?, to rawTo: String?, organisation rawOrganisation: String?, reach: StatisticsAccess.Reach,
+        organisations: [Organisation], today: LocalDate
+    ) throws -> StatRequest {
+        let tree = OrganisationQueries.tree(of: organisations)
         var errors: [FieldError] = []
-        func date(_ name: String) -> LocalDate? {
-            guard let raw = (try? request.query.get(String.self, at: name))?.nonBlank else { return nil }
+        func date(_ name: String, _ raw: String?) -> LocalDate? {
+            guard let raw else { return nil }
             guard let date = LocalDate(iso: raw) else {
                 errors.append(FieldError(name, .invalidDate))
                 return nil
@@ -105,10 +115,10 @@ struct StatRequest: Sendable {
         }
         let quarter = (today.month - 1) / 3 + 1
         let defaultPeriod = StatPeriod.quarter(year: today.year, quarter)
-        let from = date("from") ?? defaultPeriod.from
-        let to = date("to") ?? defaultPeriod.to
+        let from = date("from", rawFrom) ?? defaultPeriod.from
+        let to = date("to", rawTo) ?? defaultPeriod.to
         var organisation: UUID?
-        if let raw = (try? request.query.get(String.self, at: "organisation"))?.nonBlank {
+        if let raw = rawOrganisation {
             guard let id = UUID(uuidString: raw), tree.ids.contains(id) else { throw AppError.notFound }
             organisation = id
         }
@@ -131,7 +141,12 @@ struct StatRequest: Sendable {
             scopeName = "Волгоградская область — все организации"
         case .organisations(let ids):
             scope = .organisations(Array(ids).sorted { $0.uuidString < $1.uuidString })
-            let named = organisations.filter { organisation == nil ? ids.contains($0.id!) && !ids.contains(tree.parent(of: $0.id!) ?? UUID()) : $0.id == organisation }
+            // The organisations at the top of what is shown (those below are included in them).
+            let named = organisations.filter { org in
+                guard let id = org.id else { return false }
+                if let organisation { return id == organisation }
+                return ids.contains(id) && !(tree.parent(of: id).map(ids.contains) ?? false)
+            }
             scopeName = named.map(\.shortName).sorted().joined(separator: ", ")
         }
         return StatRequest(period: period, scope: scope, organisation: organisation, scopeName: scopeName, reach: reach)

@@ -528,3 +528,113 @@ struct ReportExportTests {
         }
     }
 }
+
+@Suite("Report command and open data", .serialized)
+struct ReportCommandAndOpenDataTests {
+    @Test func theCommandWritesTheReportForAnyPeriod() async throws {
+        try await withApp(demo: true) { app in
+            _ = try await StatFixture.make(app)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let xlsx = directory.appendingPathComponent("q1.xlsx").path
+            var context = CommandContext(
+                console: Terminal(), input: CommandInput(arguments: ["consumerdesk", "--from", "2026-01-01", "--to", "2026-03-31", "--output", xlsx]))
+            context.application = app
+            try await ReportCommand().run(using: &context)
+            let archive = try Archive(url: URL(fileURLWithPath: xlsx), accessMode: .read)
+            #expect(archive["xl/worksheets/sheet2.xml"] != nil)
+
+            let csv = directory.appendingPathComponent("q1.csv").path
+            context = CommandContext(
+                console: Terminal(),
+                input: CommandInput(arguments: ["consumerdesk", "--from", "2026-01-01", "--to", "2026-03-31", "--format", "csv", "--output", csv]))
+            context.application = app
+            try await ReportCommand().run(using: &context)
+            let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: csv)).dropFirst(3), as: UTF8.self)
+            #expect(text.contains("\r\nИтого;8;"))
+
+            context = CommandContext(
+                console: Terminal(), input: CommandInput(arguments: ["consumerdesk", "--from", "2026-03-31", "--to", "2026-01-01", "--output", csv]))
+            context.application = app
+            await #expect(throws: ValidationFailure.self) { try await ReportCommand().run(using: &context) }
+        }
+    }
+
+    @Test func openDataCarriesNoPersonalDataAndStreamsEveryAppeal() async throws {
+        try await withApp(demo: true) { app in
+            let f = try await StatFixture.make(app)
+            let tester = try app.testing()
+            var response = try await tester.sendRequest(.GET, "/opendata/appeals.csv?from=2026-01-01&to=2026-03-31")
+            #expect(response.status == .ok)
+            let bytes = Array(response.body.readableBytesView)
+            #expect(bytes.prefix(3) == [0xEF, 0xBB, 0xBF])
+            let rows = try CSV.parse(String(decoding: bytes, as: UTF8.self))
+            #expect(rows.first?.fields.first == "number")
+            // a1, a2, a3, a4, a6 (a5 is in April and still in moderation).
+            #expect(rows.count == 6)
+            let body = String(decoding: bytes, as: UTF8.self)
+            for secret in ["Петров", "petrov", "Ромашка", "7707083893", "Обращение для статистики", "г. Волжский"] {
+                #expect(!body.contains(secret), "\(secret) leaked")
+            }
+            let a2 = try #require(try await Appeal.find(f.ids["a2"], on: app.db))
+            let line = try #require(rows.first { $0.fields.first == a2.number })
+            #expect(line.fields[11] == "Удовлетворено частично")
+            #expect(line.fields[14] == "false")  // late
+            #expect(line.fields[15] == "2")
+
+            response = try await tester.sendRequest(.GET, "/opendata/appeals.json?from=2026-01-01&to=2026-03-31")
+            let records = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]
+            #expect(records?.count == 5)
+            #expect(records?.allSatisfy { $0["number"] != nil && $0["surname"] == nil && $0["email"] == nil } == true)
+            #expect(try await tester.sendRequest(.GET, "/opendata/appeals.json?from=2024-01-01&to=2026-01-01").status == .unprocessableEntity)
+            #expect(try await tester.sendRequest(.GET, "/opendata/appeals.json?from=2026-03-01&to=2026-01-01").status == .unprocessableEntity)
+            response = try await tester.sendRequest(.GET, "/opendata/appeals.json?from=2019-01-01&to=2019-01-31")
+            #expect(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [Any] != nil)
+        }
+    }
+}
+
+@Suite("Report archive", .serialized)
+struct ReportArchiveTests {
+    @Test func closedPeriodsAreArchivedOnceAndServedByScope() async throws {
+        try await withApp(demo: true) { app in
+            let f = try await StatFixture.make(app)
+            let active = try await Organisation.query(on: app.db).filter(\.$isActive == true).count()
+            // The night of 2 April: March and the first quarter have closed.
+            let now = f.at(2026, 4, 2, 3, 30)
+            #expect(ReportArchive.closedPeriods(today: LocalDate(2026, 4, 2)).map(\.0) == [.month, .quarter])
+            #expect(ReportArchive.closedPeriods(today: LocalDate(2027, 1, 1)).map(\.0) == [.month, .quarter, .year])
+            #expect(try await ReportArchive.archive(app: app, now: now) == 2 * (1 + active) * 3)
+            #expect(try await ReportArchive.archive(app: app, now: now) == 0)
+
+            let regionQ1 = try #require(
+                try await ArchivedReport.query(on: app.db).filter(\.$organisationID == StatisticsStore.noOrganisation)
+                    .filter(\.$periodFrom == "2026-01-01").filter(\.$periodTo == "2026-03-31").filter(\.$format == "xlsx").first())
+            let archive = try Archive(data: regionQ1.content, accessMode: .read)
+            var sheet = ""
+            _ = try archive.extract(try #require(archive["xl/worksheets/sheet1.xml"])) { sheet += String(decoding: $0, as: UTF8.self) }
+            #expect(sheet.contains("<c r=\"B15\" s=\"7\"><v>8</v></c>"))
+            let ownQ1 = try #require(
+                try await ArchivedReport.query(on: app.db).filter(\.$organisationID == f.orgA)
+                    .filter(\.$periodFrom == "2026-01-01").filter(\.$format == "csv-official").first())
+
+            let curator = try Browser(app)
+            try await curator.signIn("curator@consumerdesk.test")
+            var page = try await curator.get("/stats/archive")
+            #expect(page.status == .ok)
+            #expect(page.body.string.contains("svedeniya-2026-01-01-2026-03-31.xlsx"))
+            page = try await curator.get("/stats/archive/\(try regionQ1.requireID())")
+            #expect(page.status == .ok)
+            #expect(page.headers.first(name: .contentDisposition)?.contains("svedeniya-2026-01-01-2026-03-31.xlsx") == true)
+
+            let coordinator = try Browser(app)
+            try await coordinator.signIn("coordinator@consumerdesk.test")
+            #expect(try await coordinator.get("/stats/archive/\(try regionQ1.requireID())").status == .forbidden)
+            page = try await coordinator.get("/stats/archive/\(try ownQ1.requireID())")
+            #expect(page.status == .ok)
+            #expect(String(buffer: page.body).contains("Итого;4;"))
+            #expect(!(try await coordinator.get("/stats/archive").body.string.contains("Вся область")))
+        }
+    }
+}

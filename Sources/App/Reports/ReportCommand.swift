@@ -1,0 +1,55 @@
+import Domain
+import Fluent
+import Foundation
+import Vapor
+
+/// `consumerdesk report --from 2026-01-01 --to 2026-03-31 --format xlsx`: the official report and the
+/// deadline compliance for any period, written to a file, for the region or one organisation.
+struct ReportCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "from", help: "First day, YYYY-MM-DD (default: the current quarter)") var from: String?
+        @Option(name: "to", help: "Last day, YYYY-MM-DD") var to: String?
+        @Option(name: "format", help: "xlsx (default) or csv") var format: String?
+        @Option(name: "table", help: "For CSV: official (default) or compliance") var table: String?
+        @Option(name: "organisation", help: "An organisation's id: its figures with those below it (default: the region)")
+        var organisation: String?
+        @Option(name: "output", help: "File to write (default: svedeniya-FROM-TO.xlsx in the current directory)") var output: String?
+    }
+
+    var help: String { "Writes the official report («сведения о работе по защите прав потребителей») for a period" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let app = context.application
+        guard let format = ReportExport.FileFormat(rawValue: signature.format ?? "xlsx") else {
+            context.console.error("format: use xlsx or csv")
+            throw ValidationFailure([FieldError("format", .invalidValue)])
+        }
+        var kind: ReportExport.Kind?
+        if let raw = signature.table {
+            guard let value = ReportExport.Kind(rawValue: raw) else {
+                context.console.error("table: use official or compliance")
+                throw ValidationFailure([FieldError("table", .invalidValue)])
+            }
+            kind = value
+        }
+        let now = app.clock.now()
+        let organisations = try await Organisation.query(on: app.db).all()
+        let ask: StatRequest
+        do {
+            ask = try StatRequest.resolve(
+                from: signature.from, to: signature.to, organisation: signature.organisation, reach: .region,
+                organisations: organisations, today: app.productionCalendar.localDate(of: now))
+        } catch let failure as ValidationFailure {
+            for error in failure.errors { context.console.error("\(error.field): \(Strings.en(error.code))") }
+            throw failure
+        } catch AppError.notFound {
+            context.console.error("organisation: no such organisation")
+            throw AppError.notFound
+        }
+        let sheets = try await ReportExport.sheets(ask, app: app, now: now)
+        let data = try ReportExport.file(sheets, format: format, kind: kind, created: now)
+        let path = signature.output ?? ReportExport.fileName(ask.period, format: format, kind: kind)
+        try data.write(to: URL(fileURLWithPath: path))
+        context.console.success("Wrote \(path) (\(data.count) bytes): \(ask.scopeName), \(ask.period.from) – \(ask.period.to).")
+    }
+}
