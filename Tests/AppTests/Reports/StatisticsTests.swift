@@ -488,6 +488,36 @@ struct ContactTests {
     }
 }
 
+extension ContactTests {
+    @Test func aChatAnsweredOrReferredCountsAsAContactInItsSphere() async throws {
+        try await withApp(demo: true) { app in
+            app.clock = AppClock { workingDay(hour: 11) }
+            let operatorAPI = try await ConsultationTests.online(app)
+            _ = try await operatorAPI.send(.POST, "/api/v1/operator/presence", json: ConsultationController.PresenceInput(status: "online", capacity: 3))
+            let answered = try await ConsultationTests.start(try API(app))
+            let spam = try await ConsultationTests.start(try API(app))
+            #expect(answered.state == .active && spam.state == .active)
+            var response = try await operatorAPI.send(
+                .POST, "/api/v1/operator/chats/\(answered.id)/close", json: ["outcome": "answered", "sphere": "space"])
+            #expect(response.status == .unprocessableEntity)
+            response = try await operatorAPI.send(
+                .POST, "/api/v1/operator/chats/\(answered.id)/close", json: ["outcome": "answered", "sphere": "communications"])
+            #expect(response.status == .noContent)
+            response = try await operatorAPI.send(.POST, "/api/v1/operator/chats/\(spam.id)/close", json: ["outcome": "spam"])
+            #expect(response.status == .noContent)
+            let contacts = try await ContactRecord.query(on: app.db).all()
+            #expect(contacts.count == 1)
+            #expect(contacts.first?.kind == .chat)
+            #expect(contacts.first?.sphere == "communications")
+            #expect(contacts.first?.consultationID == answered.id)
+            #expect(contacts.first?.operatorID == (try await Processing.userID(app, "operator@consumerdesk.test")))
+            let today = app.productionCalendar.localDate(of: app.clock.now())
+            let totals = try await StatisticsQuery.totals([.contact], period: .month(StatMonth(today)), scope: .region, app: app)
+            #expect(totals[.contact]?["chat|communications|oral_consultation|explained"]?.count == 1)
+        }
+    }
+}
+
 @Suite("Report exports", .serialized)
 struct ReportExportTests {
     @Test func theWorkbookHoldsTypedNumbersAndTheCSVKeepsCyrillic() async throws {
