@@ -13,7 +13,7 @@ import Vapor
 enum StatisticsStore {
     /// «No organisation yet» in `stat_counts` (a unique index treats NULLs as all different).
     static let noOrganisation = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-    static let batchSize = 2_000
+    static let batchSize = 1_000
     /// Rows per multi-row upsert (7 binds each: well inside both engines' limits).
     static let upsertChunk = 400
     /// PostgreSQL advisory lock: one fold at a time across nodes.
@@ -53,14 +53,17 @@ enum StatisticsStore {
             if sql.dialect.name == "postgresql" {
                 try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: foldLock))").run()
             }
+            // Claimed with a write first: on SQLite the transaction then holds the write lock from its
+            // first statement, so a commit elsewhere cannot invalidate what it read (SQLITE_BUSY_SNAPSHOT).
             let dirty = try await sql.raw(
-                "SELECT seq, source, ref FROM stat_dirty ORDER BY seq LIMIT \(bind: batchSize)"
+                """
+                DELETE FROM stat_dirty WHERE seq IN (SELECT seq FROM stat_dirty ORDER BY seq LIMIT \(bind: batchSize)) \
+                RETURNING seq, source, ref
+                """
             ).all()
             guard !dirty.isEmpty else { return 0 }
-            var maxSeq: Int64 = 0
             var refs: [Source: Set<UUID>] = [:]
             for row in dirty {
-                maxSeq = max(maxSeq, try row.decode(column: "seq", as: Int64.self))
                 guard let source = Source(rawValue: try row.decode(column: "source", as: String.self)) else { continue }
                 refs[source, default: []].insert(try row.decode(column: "ref", as: UUID.self))
             }
@@ -87,7 +90,6 @@ enum StatisticsStore {
             }
             try await apply(deltas.filter { !$0.value.isZero }, calendar: calendar, on: sql)
             try await store(written, on: sql)
-            try await sql.raw("DELETE FROM stat_dirty WHERE seq <= \(bind: maxSeq)").run()
             return dirty.count
         }
     }
