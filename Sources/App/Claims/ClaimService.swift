@@ -3,7 +3,6 @@ import Fluent
 import Foundation
 import NIOCore
 import Vapor
-import ZIPFoundation
 
 /// A composed claim, kept behind its link (`/claims/d/<token>`).
 /// Fluent models are reference types that the framework mutates; they never cross tasks here.
@@ -71,18 +70,7 @@ enum ClaimService {
 
     /// The Office Open XML package, zipped (deflate) in memory.
     static func docx(_ document: ClaimDocument, created: Date) throws -> Data {
-        let archive = try Archive(data: Data(), accessMode: .create)
-        for part in DocxPackage.files(for: document, created: created) {
-            let data = part.data
-            try archive.addEntry(
-                with: part.path, type: .file, uncompressedSize: Int64(data.count), modificationDate: created,
-                compressionMethod: .deflate
-            ) { position, size in
-                data.subdata(in: Int(position)..<Int(position) + size)
-            }
-        }
-        guard let data = archive.data else { throw Abort(.internalServerError, reason: "DOCX archive was not produced") }
-        return data
+        try ZipPackage.data(DocxPackage.files(for: document, created: created), created: created)
     }
 
     /// The claim as an appeal attachment (a file the portal made, so its kind is known).

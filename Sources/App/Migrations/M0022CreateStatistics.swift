@@ -79,36 +79,23 @@ struct M0022CreateStatistics: AsyncMigration {
             UPDATE appeals SET sphere = (SELECT categories.sphere FROM categories WHERE categories.code = appeals.category_code)
             """).run()
         if sql.dialect.name == "postgresql" {
-            try await sql.raw("""
-                CREATE OR REPLACE FUNCTION stat_note_appeal() RETURNS trigger AS $$
-                BEGIN
-                    IF TG_OP = 'DELETE' THEN
-                        INSERT INTO stat_dirty (source, ref) VALUES ('appeal', OLD.id);
-                        RETURN OLD;
-                    END IF;
-                    INSERT INTO stat_dirty (source, ref) VALUES ('appeal', NEW.id);
-                    RETURN NEW;
-                END $$ LANGUAGE plpgsql
-                """).run()
-            try await sql.raw("""
-                CREATE OR REPLACE FUNCTION stat_note_contact() RETURNS trigger AS $$
-                BEGIN
-                    IF TG_OP = 'DELETE' THEN
-                        INSERT INTO stat_dirty (source, ref) VALUES ('contact', OLD.id);
-                        RETURN OLD;
-                    END IF;
-                    INSERT INTO stat_dirty (source, ref) VALUES ('contact', NEW.id);
-                    RETURN NEW;
-                END $$ LANGUAGE plpgsql
-                """).run()
-            try await sql.raw("""
-                CREATE TRIGGER appeals_stat AFTER INSERT OR UPDATE OR DELETE ON appeals
-                FOR EACH ROW EXECUTE FUNCTION stat_note_appeal()
-                """).run()
-            try await sql.raw("""
-                CREATE TRIGGER contacts_stat AFTER INSERT OR UPDATE OR DELETE ON contacts
-                FOR EACH ROW EXECUTE FUNCTION stat_note_contact()
-                """).run()
+            for (table, source) in [("appeals", "appeal"), ("contacts", "contact")] {
+                try await sql.raw(SQLQueryString("""
+                    CREATE OR REPLACE FUNCTION stat_note_\(unsafeRaw: source)() RETURNS trigger AS $$
+                    BEGIN
+                        IF TG_OP = 'DELETE' THEN
+                            INSERT INTO stat_dirty (source, ref) VALUES ('\(unsafeRaw: source)', OLD.id);
+                            RETURN OLD;
+                        END IF;
+                        INSERT INTO stat_dirty (source, ref) VALUES ('\(unsafeRaw: source)', NEW.id);
+                        RETURN NEW;
+                    END $$ LANGUAGE plpgsql
+                    """)).run()
+                try await sql.raw(SQLQueryString("""
+                    CREATE TRIGGER \(unsafeRaw: table)_stat AFTER INSERT OR UPDATE OR DELETE ON \(unsafeRaw: table)
+                    FOR EACH ROW EXECUTE FUNCTION stat_note_\(unsafeRaw: source)()
+                    """)).run()
+            }
         } else {
             for (table, source) in [("appeals", "appeal"), ("contacts", "contact")] {
                 for event in ["INSERT", "UPDATE"] {
@@ -135,7 +122,7 @@ struct M0022CreateStatistics: AsyncMigration {
                 try await sql.raw("DROP FUNCTION IF EXISTS stat_note_appeal()").run()
                 try await sql.raw("DROP FUNCTION IF EXISTS stat_note_contact()").run()
             } else {
-                for name in ["appeals_stat_insert", "appeals_stat_update", "appeals_stat_delete"] {
+                for name in ["appeals", "contacts"].flatMap({ table in ["insert", "update", "delete"].map { "\(table)_stat_\($0)" } }) {
                     try await sql.raw(SQLQueryString("DROP TRIGGER IF EXISTS \(unsafeRaw: name)")).run()
                 }
             }

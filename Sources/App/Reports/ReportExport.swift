@@ -2,7 +2,6 @@ import Domain
 import Fluent
 import Foundation
 import Vapor
-import ZIPFoundation
 
 /// The official report and the deadline-compliance report for a period and scope, as tables, and as
 /// XLSX (Office Open XML, zipped with ZIPFoundation) or CSV — no hand work (issue 8 item 4).
@@ -54,17 +53,7 @@ enum ReportExport {
     }
 
     static func xlsx(_ sheets: [Spreadsheet.Sheet], created: Date) throws -> Data {
-        let archive = try Archive(data: Data(), accessMode: .create)
-        for part in Spreadsheet.xlsx(sheets, created: created) {
-            let data = part.data
-            try archive.addEntry(
-                with: part.path, type: .file, uncompressedSize: Int64(data.count), modificationDate: created, compressionMethod: .deflate
-            ) { position, size in
-                data.subdata(in: Int(position)..<Int(position) + size)
-            }
-        }
-        guard let data = archive.data else { throw Abort(.internalServerError, reason: "XLSX archive was not produced") }
-        return data
+        try ZipPackage.data(Spreadsheet.xlsx(sheets, created: created), created: created)
     }
 
     /// «svedeniya-2026-01-01-2026-03-31.xlsx»: ASCII, so no browser or mail client mangles it.

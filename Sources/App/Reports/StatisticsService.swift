@@ -327,47 +327,42 @@ enum StatisticsService {
                     },
                     total: nil)))
 
-        func simple(_ id: String, _ title: String, _ dimension: StatDimension, label: (String) -> String, limit: Int? = nil) -> StatSection {
-            var rows = sum(dimension).filter { $0.value.count > 0 }.map { ($0.key, $0.value.count) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
-            if let limit { rows = Array(rows.prefix(limit)) }
-            return StatSection(
+        /// A bar chart and its table of (value, count) rows, each leading to what it counted.
+        func listSection(
+            _ id: String, _ title: String, column: String, drill: String, rows: [(value: String, label: String, count: Int)],
+            extra: [[StatCell]] = []
+        ) -> StatSection {
+            StatSection(
                 id: id, title: title, note: nil,
                 svg: Charts.bars(
-                    id: "chart-\(id)", title: title, description: description(rows.map { (label($0.0), $0.1) }),
-                    bars: rows.map { Charts.Bar(label: label($0.0), value: Double($0.1), display: Charts.formatCount(Double($0.1)), link: ask.drill(dimension.rawValue, $0.0)) }),
+                    id: "chart-\(id)", title: title, description: description(rows.map { ($0.label, $0.count) }),
+                    bars: rows.map {
+                        Charts.Bar(label: $0.label, value: Double($0.count), display: Charts.formatCount(Double($0.count)), link: ask.drill(drill, $0.value))
+                    }),
                 table: StatTable(
-                    headers: [title, "Обращений"],
-                    rows: rows.map { [StatCell.label(label($0.0), link: ask.drill(dimension.rawValue, $0.0)), StatCell.count($0.1, link: ask.drill(dimension.rawValue, $0.0))] },
+                    headers: [title, column],
+                    rows: rows.map { [StatCell.label($0.label, link: ask.drill(drill, $0.value)), StatCell.count($0.count, link: ask.drill(drill, $0.value))] }
+                        + extra,
                     total: nil))
+        }
+        func simple(_ id: String, _ title: String, _ dimension: StatDimension, label: (String) -> String) -> StatSection {
+            let rows = sum(dimension).filter { $0.value.count > 0 }.map { ($0.key, $0.value.count) }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
+            return listSection(id, title, column: "Обращений", drill: dimension.rawValue, rows: rows.map { ($0.0, label($0.0), $0.1) })
         }
         sections.append(simple("by-category", "По категориям", .category, label: { names.categories[$0] ?? $0 }))
         sections.append(simple("by-channel", "По каналам", .channel, label: { IntakeChannel(rawValue: $0).map(Strings.title) ?? $0 }))
         sections.append(simple("by-status", "По состоянию", .status, label: { AppealStatus(rawValue: $0).map(Strings.title) ?? $0 }))
 
         // Results and help: from the contacts.
-        let results = ReportResult.allCases.map { ($0, report.total.byResult[$0] ?? 0) }.filter { $0.1 > 0 }
         sections.append(
-            StatSection(
-                id: "by-result", title: "По результату", note: nil,
-                svg: Charts.bars(
-                    id: "chart-by-result", title: "Результаты рассмотрения", description: description(results.map { (Strings.title($0.0), $0.1) }),
-                    bars: results.map { Charts.Bar(label: Strings.title($0.0), value: Double($0.1), display: Charts.formatCount(Double($0.1)), link: ask.drill("result", $0.0.rawValue)) }),
-                table: StatTable(
-                    headers: ["Результат", "Обращений и консультаций"],
-                    rows: results.map { [StatCell.label(Strings.title($0.0)), StatCell.count($0.1, link: ask.drill("result", $0.0.rawValue))] },
-                    total: nil)))
-        let helps = HelpKind.allCases.map { ($0, report.total.byHelp[$0] ?? 0) }.filter { $0.1 > 0 }
+            listSection(
+                "by-result", "По результату", column: "Обращений и консультаций", drill: "result",
+                rows: ReportResult.allCases.map { ($0.rawValue, Strings.title($0), report.total.byResult[$0] ?? 0) }.filter { $0.2 > 0 }))
         sections.append(
-            StatSection(
-                id: "by-help", title: "По виду помощи", note: nil,
-                svg: Charts.bars(
-                    id: "chart-by-help", title: "Виды оказанной помощи", description: description(helps.map { (Strings.title($0.0), $0.1) }),
-                    bars: helps.map { Charts.Bar(label: Strings.title($0.0), value: Double($0.1), display: Charts.formatCount(Double($0.1)), link: ask.drill("help", $0.0.rawValue)) }),
-                table: StatTable(
-                    headers: ["Вид помощи", "Обращений и консультаций"],
-                    rows: helps.map { [StatCell.label(Strings.title($0.0)), StatCell.count($0.1, link: ask.drill("help", $0.0.rawValue))] }
-                        + [[StatCell.label("Ещё не указан (в работе)"), StatCell.count(report.total.helpNotGiven)]],
-                    total: nil)))
+            listSection(
+                "by-help", "По виду помощи", column: "Обращений и консультаций", drill: "help",
+                rows: HelpKind.allCases.map { ($0.rawValue, Strings.title($0), report.total.byHelp[$0] ?? 0) }.filter { $0.2 > 0 },
+                extra: [[StatCell.label("Ещё не указан (в работе)"), StatCell.count(report.total.helpNotGiven)]]))
 
         // Deadline compliance per organisation.
         var perOrganisation: [UUID?: (Compliance, Satisfaction, Int)] = [:]
