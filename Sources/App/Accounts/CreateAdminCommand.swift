@@ -48,4 +48,5 @@ public func registerCommands(_ app: Application) {
     app.asyncCommands.use(DemoLoadCommand(), as: "demo-load")
     app.asyncCommands.use(StemCommand(), as: "stem")
     app.asyncCommands.use(ReportCommand(), as: "report")
+    app.asyncCommands.use(StatisticsFoldCommand(), as: "statistics-fold")
 }

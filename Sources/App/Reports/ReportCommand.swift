@@ -1,6 +1,7 @@
 import Domain
 import Fluent
 import Foundation
+import SQLKit
 import Vapor
 
 /// `consumerdesk report --from 2026-01-01 --to 2026-03-31 --format xlsx`: the official report and the
@@ -51,5 +52,36 @@ struct ReportCommand: AsyncCommand {
         let path = signature.output ?? ReportExport.fileName(ask.period, format: format, kind: kind)
         try data.write(to: URL(fileURLWithPath: path))
         context.console.success("Wrote \(path) (\(data.count) bytes): \(ask.scopeName), \(ask.period.from) – \(ask.period.to).")
+    }
+}
+
+/// `consumerdesk statistics-fold`: folds every pending change into the statistics now, with progress —
+/// after a bulk load or a restore, rather than leaving it to the server's background fold.
+struct StatisticsFoldCommand: AsyncCommand {
+    struct Signature: CommandSignature {}
+
+    var help: String { "Folds all pending appeal and contact changes into the statistics' monthly sums" }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let folded = try await StatisticsStore.foldAll(app: context.application)
+        context.console.success("Folded \(folded.count) changes in \(String(format: "%.1f", folded.seconds)) s.")
+    }
+}
+
+extension StatisticsStore {
+    /// Everything pending, with a progress bar on standard error.
+    static func foldAll(app: Application) async throws -> (count: Int, seconds: Double) {
+        let started = Date()
+        let pending = try await pending(on: app.db)
+        var folded = 0
+        while true {
+            let step = try await fold(app: app, maxBatches: 10)
+            if step == 0 { break }
+            folded += step
+            DemoLoadCommand.progress(min(folded, max(pending, 1)), of: max(pending, 1), since: started)
+        }
+        if folded > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+        if let sql = app.db as? any SQLDatabase { try await sql.raw("ANALYZE").run() }
+        return (folded, Date().timeIntervalSince(started))
     }
 }

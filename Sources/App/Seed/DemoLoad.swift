@@ -42,19 +42,8 @@ struct DemoLoadCommand: AsyncCommand {
         if let sql = app.db as? any SQLDatabase { try await sql.raw("ANALYZE").run() }
         context.console.success("Added \(total) appeals in \(String(format: "%.1f", Date().timeIntervalSince(started))) s.")
         // The statistics' monthly sums, as the running server would fold them in the background.
-        let folding = Date()
-        let pending = try await StatisticsStore.pending(on: app.db)
-        var folded = 0
-        while folded < pending {
-            let step = try await StatisticsStore.fold(app: app, maxBatches: 10)
-            if step == 0 { break }
-            folded += step
-            Self.progress(min(folded, pending), of: max(pending, 1), since: folding)
-        }
-        FileHandle.standardError.write(Data("\n".utf8))
-        if let sql = app.db as? any SQLDatabase { try await sql.raw("ANALYZE").run() }
-        context.console.success(
-            "Folded \(folded) changes into the statistics in \(String(format: "%.1f", Date().timeIntervalSince(folding))) s.")
+        let folded = try await StatisticsStore.foldAll(app: app)
+        context.console.success("Folded \(folded.count) changes into the statistics in \(String(format: "%.1f", folded.seconds)) s.")
     }
 
     static func progress(_ done: Int, of total: Int, since start: Date) {

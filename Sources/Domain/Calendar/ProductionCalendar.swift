@@ -35,7 +35,21 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
         try container.encode(description)
     }
 
-    public var description: String { String(format: "%04d-%02d-%02d", year, month, day) }
+    /// `2026-01-09`. Written digit by digit: it is called for every key the statistics keep, and
+    /// `String(format:)` costs microseconds.
+    public var description: String {
+        guard (0...9999).contains(year) else { return String(format: "%04d-%02d-%02d", year, month, day) }
+        var bytes: [UInt8] = [0, 0, 0, 0, 45, 0, 0, 45, 0, 0]
+        bytes[0] = UInt8(48 + year / 1000)
+        bytes[1] = UInt8(48 + year / 100 % 10)
+        bytes[2] = UInt8(48 + year / 10 % 10)
+        bytes[3] = UInt8(48 + year % 10)
+        bytes[5] = UInt8(48 + month / 10)
+        bytes[6] = UInt8(48 + month % 10)
+        bytes[8] = UInt8(48 + day / 10)
+        bytes[9] = UInt8(48 + day % 10)
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     /// Days since 1970-01-01 (proleptic Gregorian), for arithmetic without time zones.
     public var dayNumber: Int {

@@ -324,42 +324,65 @@ public enum StatContribution {
         return "name:\(normalised)"
     }
 
-    static let legalForms: [String] = [
+    static let legalForms: [[String]] = [
         "общество с ограниченной ответственностью", "публичное акционерное общество", "закрытое акционерное общество",
         "открытое акционерное общество", "акционерное общество", "индивидуальный предприниматель",
         "муниципальное унитарное предприятие", "государственное унитарное предприятие",
         "автономная некоммерческая организация", "некоммерческая организация",
         "ооо", "пао", "зао", "оао", "ао", "ип", "муп", "гуп", "фгуп", "ано", "нко",
-    ]
+    ].map { $0.split(separator: " ").map(String.init) }
 
     public static func normalisedCompany(_ raw: String) -> String? {
-        var text = raw.lowercased().replacingOccurrences(of: "ё", with: "е")
-        // Everything but letters and digits is a separator (quotes, commas, dots, dashes).
-        text = String(text.map { $0.isLetter || $0.isNumber ? $0 : " " })
-        var words = text.split(separator: " ").map(String.init)
+        var words = words(raw, keepHyphen: false)
         // Legal forms are dropped wherever they stand, the long ones first.
-        for form in legalForms {
-            let formWords = form.split(separator: " ").map(String.init)
+        for form in legalForms where form.count <= words.count {
             var index = 0
-            while index + formWords.count <= words.count {
-                if Array(words[index..<(index + formWords.count)]) == formWords {
-                    words.removeSubrange(index..<(index + formWords.count))
+            while index + form.count <= words.count {
+                if words[index..<(index + form.count)].elementsEqual(form, by: { $0.utf8.elementsEqual($1.utf8) }) {
+                    words.removeSubrange(index..<(index + form.count))
                 } else {
                     index += 1
                 }
             }
         }
-        let result = words.joined(separator: " ")
-        return result.isEmpty ? nil : result
+        return words.isEmpty ? nil : words.joined(separator: " ")
     }
+
+    static let localityPrefixes: Set<String> = [
+        "г", "город", "гор", "пос", "поселок", "п", "с", "село", "ст", "станица", "х", "хутор", "рп", "пгт", "д", "деревня",
+    ]
 
     /// A locality as people type it: «г. Волжский», «Волжский», «ВОЛЖСКИЙ Г» are one place.
     public static func normalisedLocality(_ raw: String) -> String? {
-        var text = raw.lowercased().replacingOccurrences(of: "ё", with: "е")
-        text = String(text.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : " " })
-        let prefixes: Set<String> = ["г", "город", "гор", "пос", "поселок", "п", "с", "село", "ст", "станица", "х", "хутор", "рп", "пгт", "д", "деревня"]
-        let words = text.split(separator: " ").map(String.init).filter { !prefixes.contains($0) }
-        let result = words.joined(separator: " ")
-        return result.isEmpty ? nil : result
+        let kept = words(raw, keepHyphen: true).filter { !localityPrefixes.contains($0) }
+        return kept.isEmpty ? nil : kept.joined(separator: " ")
+    }
+
+    /// Lower-case words of letters and digits (ё as е); everything else separates them. Works on
+    /// Unicode scalars: the statistics normalise every appeal's names, and `Character` is slow.
+    static func words(_ raw: String, keepHyphen: Bool) -> [String] {
+        var words: [String] = []
+        var current = String.UnicodeScalarView()
+        func flush() {
+            if !current.isEmpty {
+                words.append(String(current))
+                current = String.UnicodeScalarView()
+            }
+        }
+        for scalar in raw.unicodeScalars {
+            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil || (keepHyphen && scalar == "-") {
+                if scalar == "Ё" || scalar == "ё" {
+                    current.append("е")
+                } else if scalar.properties.isUppercase {
+                    current.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+                } else {
+                    current.append(scalar)
+                }
+            } else {
+                flush()
+            }
+        }
+        flush()
+        return words
     }
 }
