@@ -29,6 +29,7 @@ enum Migrations {
         app.migrations.add(M0021CreateBotMenu())
         app.migrations.add(M0022CreateStatistics())
         app.migrations.add(M0023CreateReportArchive())
+        app.migrations.add(M0024StatisticsChangeRows())
     }
 }
 

@@ -4,12 +4,12 @@ import Foundation
 import SQLKit
 import Vapor
 
-/// The monthly sums behind every dashboard and report (see `M0022CreateStatistics`).
+/// The monthly sums behind every dashboard and report (see `M0022CreateStatistics`, `M0024StatisticsChangeRows`).
 ///
-/// Writers never touch the sums: triggers note each changed appeal or contact in `stat_dirty`, and the
-/// fold moves their contributions into `stat_counts` — subtracting what each source added last time
-/// (`stat_contributions`) and adding what it adds now — in short transactions, off the request path
-/// (every two seconds) and before any figure is read, so figures are exact to the moment they are asked.
+/// Writers never touch the sums: triggers record each changed appeal or contact as change rows — the old
+/// version with sign −1, the new with +1 — and the fold adds their signed contributions into
+/// `stat_counts` in short transactions, off the request path (every two seconds) and before any figure is
+/// read, so figures are exact to the moment they are asked. The fold never reads the appeal itself.
 enum StatisticsStore {
     /// «No organisation yet» in `stat_counts` (a unique index treats NULLs as all different).
     static let noOrganisation = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
@@ -19,10 +19,6 @@ enum StatisticsStore {
     /// PostgreSQL advisory lock: one fold at a time across nodes.
     static let foldLock: Int64 = 8_020_226
 
-    enum Source: String {
-        case appeal, contact
-    }
-
     // MARK: Fold
 
     /// Folds everything pending (up to `maxBatches` batches); returns how many sources were folded.
@@ -31,20 +27,49 @@ enum StatisticsStore {
         try await app.statisticsGate.run {
             var total = 0
             var batches = 0
-            while batches < maxBatches {
+            // Looked at without a transaction first: a read of the figures with nothing to fold never
+            // waits for the write lock.
+            while batches < maxBatches, try await hasPending(on: app.db) {
                 let folded = try await foldBatch(db: app.db, calendar: app.productionCalendar)
                 total += folded
                 batches += 1
-                if folded < batchSize { break }
+                if folded == 0 { break }
             }
             return total
         }
     }
 
-    /// Whether anything waits to be folded.
+    static func hasPending(on db: any Database) async throws -> Bool {
+        guard let sql = db as? any SQLDatabase else { return false }
+        let appeals = try await sql.raw("SELECT seq FROM stat_appeal_changes LIMIT 1").first()
+        if appeals != nil { return true }
+        return try await sql.raw("SELECT seq FROM stat_contact_changes LIMIT 1").first() != nil
+    }
+
+    /// How many change rows wait to be folded.
     static func pending(on db: any Database) async throws -> Int {
         guard let sql = db as? any SQLDatabase else { return 0 }
-        return try await sql.raw("SELECT COUNT(*) AS n FROM stat_dirty").first()?.decode(column: "n", as: Int.self) ?? 0
+        return try await sql.raw(
+            "SELECT (SELECT COUNT(*) FROM stat_appeal_changes) + (SELECT COUNT(*) FROM stat_contact_changes) AS n"
+        ).first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// Counts everything again from the register (after a repair or a restore): the sums are emptied and
+    /// every appeal and contact is noted as new, for the fold.
+    static func rebuild(on db: any Database) async throws {
+        try await db.transaction { db in
+            guard let sql = db as? any SQLDatabase else { return }
+            try await sql.raw("DELETE FROM stat_counts").run()
+            try await sql.raw("DELETE FROM stat_appeal_changes").run()
+            try await sql.raw("DELETE FROM stat_contact_changes").run()
+            for (table, changes, columns) in [
+                ("appeals", "stat_appeal_changes", appealColumns), ("contacts", "stat_contact_changes", contactColumns),
+            ] {
+                let list = columns.joined(separator: ", ")
+                try await sql.raw(SQLQueryString(
+                    "INSERT INTO \(unsafeRaw: changes) (sign, \(unsafeRaw: list)) SELECT 1, \(unsafeRaw: list) FROM \(unsafeRaw: table)")).run()
+            }
+        }
     }
 
     private static func foldBatch(db: any Database, calendar: ProductionCalendar) async throws -> Int {
@@ -53,44 +78,28 @@ enum StatisticsStore {
             if sql.dialect.name == "postgresql" {
                 try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: foldLock))").run()
             }
+            var deltas: [StatKey: StatAmount] = [:]
+            func add(_ contribution: [StatKey: StatAmount], sign: Int) {
+                for (key, amount) in contribution { deltas[key, default: .zero] += sign > 0 ? amount : -amount }
+            }
             // Claimed with a write first: on SQLite the transaction then holds the write lock from its
             // first statement, so a commit elsewhere cannot invalidate what it read (SQLITE_BUSY_SNAPSHOT).
-            let dirty = try await sql.raw(
-                """
-                DELETE FROM stat_dirty WHERE seq IN (SELECT seq FROM stat_dirty ORDER BY seq LIMIT \(bind: batchSize)) \
-                RETURNING seq, source, ref
-                """
-            ).all()
-            guard !dirty.isEmpty else { return 0 }
-            var refs: [Source: Set<UUID>] = [:]
-            for row in dirty {
-                guard let source = Source(rawValue: try row.decode(column: "source", as: String.self)) else { continue }
-                refs[source, default: []].insert(try row.decode(column: "ref", as: UUID.self))
+            let appeals = try await sql.raw(SQLQueryString("""
+                DELETE FROM stat_appeal_changes WHERE seq IN (SELECT seq FROM stat_appeal_changes ORDER BY seq LIMIT \(bind: batchSize)) \
+                RETURNING sign, \(unsafeRaw: appealColumns.joined(separator: ", "))
+                """)).all()
+            for row in appeals {
+                add(StatContribution.of(try appealFacts(row).1, calendar: calendar), sign: try row.decode(column: "sign", as: Int.self))
             }
-            var deltas: [StatKey: StatAmount] = [:]
-            var written: [(Source, UUID, String?)] = []
-            for (source, ids) in refs {
-                let list = Array(ids)
-                let old = try await contributions(source, list, on: sql)
-                let now: [UUID: [StatKey: StatAmount]]
-                switch source {
-                case .appeal:
-                    now = try await appealFacts(list, on: sql).mapValues { StatContribution.of($0, calendar: calendar) }
-                case .contact:
-                    now = try await contactFacts(list, on: sql).mapValues { StatContribution.of($0, calendar: calendar) }
-                }
-                for id in list {
-                    let before = old[id] ?? [:]
-                    let after = now[id]
-                    if before == (after ?? [:]), (after == nil) == (old[id] == nil) { continue }
-                    for (key, amount) in before { deltas[key, default: .zero] += -amount }
-                    for (key, amount) in after ?? [:] { deltas[key, default: .zero] += amount }
-                    written.append((source, id, after.map(encode)))
-                }
+            let contacts = try await sql.raw(SQLQueryString("""
+                DELETE FROM stat_contact_changes WHERE seq IN (SELECT seq FROM stat_contact_changes ORDER BY seq LIMIT \(bind: batchSize)) \
+                RETURNING sign, \(unsafeRaw: contactColumns.joined(separator: ", "))
+                """)).all()
+            for row in contacts {
+                add(StatContribution.of(try contactFacts(row).1, calendar: calendar), sign: try row.decode(column: "sign", as: Int.self))
             }
             try await apply(deltas.filter { !$0.value.isZero }, calendar: calendar, on: sql)
-            try await store(written, on: sql)
-            return dirty.count
+            return appeals.count + contacts.count
         }
     }
 
@@ -102,14 +111,9 @@ enum StatisticsStore {
             monthly[MonthKey(key), default: .zero] += amount
         }
         let rows = monthly.filter { !$0.value.isZero }.map { ($0.key, $0.value) }
-        var start = 0
-        while start < rows.count {
-            let chunk = rows[start..<min(start + upsertChunk, rows.count)]
-            var values: [SQLQueryString] = []
-            for (key, amount) in chunk {
-                values.append(
-                    "(\(bind: key.month), \(bind: key.organisation), \(bind: key.dimension), \(bind: key.value), \(bind: amount.count), \(bind: amount.amount), \(bind: amount.seconds))"
-                )
+        for chunk in rows.chunked(by: upsertChunk) {
+            let values: [SQLQueryString] = chunk.map { key, amount in
+                "(\(bind: key.month), \(bind: key.organisation), \(bind: key.dimension), \(bind: key.value), \(bind: amount.count), \(bind: amount.amount), \(bind: amount.seconds))"
             }
             let query: SQLQueryString = """
                 INSERT INTO stat_counts (month, organisation_id, dimension, value, count, amount, seconds) \
@@ -118,7 +122,6 @@ enum StatisticsStore {
                 amount = stat_counts.amount + excluded.amount, seconds = stat_counts.seconds + excluded.seconds
                 """
             try await sql.raw(query).run()
-            start += upsertChunk
         }
     }
 
@@ -136,69 +139,9 @@ enum StatisticsStore {
         }
     }
 
-    // MARK: Contributions remembered per source
-
-    /// One line per key: `yyyy-mm-dd \t organisation \t dimension \t value \t count \t amount \t seconds`.
-    static func encode(_ contribution: [StatKey: StatAmount]) -> String {
-        contribution.map { key, amount in
-            [
-                key.day.description, key.organisation?.uuidString ?? "", key.dimension.rawValue, key.value, String(amount.count),
-                String(amount.amount), String(amount.seconds),
-            ].joined(separator: "\t")
-        }.sorted().joined(separator: "\n")
-    }
-
-    static func decode(_ text: String) -> [StatKey: StatAmount] {
-        var out: [StatKey: StatAmount] = [:]
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 7, let day = LocalDate(iso: parts[0]), let dimension = StatDimension(rawValue: parts[2]),
-                let count = Int(parts[4]), let amount = Int(parts[5]), let seconds = Int(parts[6])
-            else { continue }
-            let key = StatKey(day: day, organisation: UUID(uuidString: parts[1]), dimension: dimension, value: parts[3])
-            out[key, default: .zero] += StatAmount(count: count, amount: amount, seconds: seconds)
-        }
-        return out
-    }
-
-    private static func contributions(_ source: Source, _ ids: [UUID], on sql: any SQLDatabase) async throws -> [UUID: [StatKey: StatAmount]] {
-        var out: [UUID: [StatKey: StatAmount]] = [:]
-        for chunk in ids.chunked(by: 500) {
-            let rows = try await sql.select().columns("ref", "keys").from("stat_contributions")
-                .where("source", .equal, source.rawValue).where("ref", .in, chunk).all()
-            for row in rows {
-                out[try row.decode(column: "ref", as: UUID.self)] = decode(try row.decode(column: "keys", as: String.self))
-            }
-        }
-        return out
-    }
-
-    private static func store(_ written: [(Source, UUID, String?)], on sql: any SQLDatabase) async throws {
-        let removed = written.filter { $0.2 == nil }
-        for chunk in removed.chunked(by: 500) {
-            for (source, group) in Dictionary(grouping: chunk, by: { $0.0 }) {
-                try await sql.delete(from: "stat_contributions").where("source", .equal, source.rawValue)
-                    .where("ref", .in, group.map(\.1)).run()
-            }
-        }
-        let kept = written.compactMap { item in item.2.map { (item.0, item.1, $0) } }
-        for chunk in kept.chunked(by: upsertChunk) {
-            let values: [SQLQueryString] = chunk.map { "(\(bind: $0.0.rawValue), \(bind: $0.1), \(bind: $0.2))" }
-            let query: SQLQueryString = """
-                INSERT INTO stat_contributions (source, ref, keys) VALUES \(values.joined(separator: ", ")) \
-                ON CONFLICT (source, ref) DO UPDATE SET keys = excluded.keys
-                """
-            try await sql.raw(query).run()
-        }
-    }
-
     // MARK: Facts
 
-    static let appealColumns = [
-        "id", "registered_at", "executor_organisation_id", "status", "channel", "sphere", "category_code", "subcategory_code",
-        "territory_id", "locality", "conflict_inn", "conflict_name", "outcome", "help_kind", "money_returned", "answered_at",
-        "answer_due_at", "extended_days", "postponements", "rating", "rated_at", "executor_id", "assigned_at",
-    ]
+    static let appealColumns = M0024StatisticsChangeRows.appealColumns
 
     static func appealFacts(_ ids: [UUID], on sql: any SQLDatabase) async throws -> [UUID: AppealFacts] {
         var out: [UUID: AppealFacts] = [:]
@@ -241,7 +184,7 @@ enum StatisticsStore {
         return (try row.decode(column: "id", as: UUID.self), facts)
     }
 
-    static let contactColumns = ["id", "kind", "occurred_at", "organisation_id", "operator_id", "sphere", "help_kind", "result", "money_returned"]
+    static let contactColumns = M0024StatisticsChangeRows.contactColumns
 
     static func contactFacts(_ ids: [UUID], on sql: any SQLDatabase) async throws -> [UUID: ContactFacts] {
         var out: [UUID: ContactFacts] = [:]

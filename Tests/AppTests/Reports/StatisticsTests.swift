@@ -286,11 +286,8 @@ struct StatisticsTests {
             #expect(forB[.contact]?.values.map(\.count).reduce(0, +) == 3)  // a3, a4, c1
             // The folded sums equal a fresh count: rebuild them from scratch and compare.
             let folded = try await allCounts(app)
-            guard let sql = app.db as? any SQLDatabase else { return }
-            try await sql.raw("DELETE FROM stat_counts").run()
-            try await sql.raw("DELETE FROM stat_contributions").run()
-            try await sql.raw("INSERT INTO stat_dirty (source, ref) SELECT 'appeal', id FROM appeals").run()
-            try await sql.raw("INSERT INTO stat_dirty (source, ref) SELECT 'contact', id FROM contacts").run()
+            try await StatisticsStore.rebuild(on: app.db)
+            #expect(try await StatisticsStore.pending(on: app.db) > 0)
             try await StatisticsStore.fold(app: app)
             #expect(try await allCounts(app) == folded)
         }
