@@ -75,7 +75,7 @@ extension StatisticsStore {
         let pending = try await pending(on: app.db)
         var folded = 0
         while true {
-            let step = try await fold(app: app, maxBatches: 10)
+            let step = try await fold(app: app, maxBatches: 1, batchSize: 20_000)
             if step == 0 { break }
             folded += step
             DemoLoadCommand.progress(min(folded, max(pending, 1)), of: max(pending, 1), since: started)

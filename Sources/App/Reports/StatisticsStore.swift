@@ -23,14 +23,17 @@ enum StatisticsStore {
 
     /// Folds everything pending (up to `maxBatches` batches); returns how many sources were folded.
     @discardableResult
-    static func fold(app: Application, maxBatches: Int = .max) async throws -> Int {
+    /// `batchSize`: change rows per transaction of each kind; the background keeps the default (a short hold
+    /// of SQLite's write lock), a bulk fold with nobody waiting takes many more at once (more of them
+    /// share a month's key, so fewer upserts per row).
+    static func fold(app: Application, maxBatches: Int = .max, batchSize: Int = StatisticsStore.batchSize) async throws -> Int {
         try await app.statisticsGate.run {
             var total = 0
             var batches = 0
             // Looked at without a transaction first: a read of the figures with nothing to fold never
             // waits for the write lock.
             while batches < maxBatches, try await hasPending(on: app.db) {
-                let folded = try await foldBatch(db: app.db, calendar: app.productionCalendar)
+                let folded = try await foldBatch(db: app.db, calendar: app.productionCalendar, batchSize: batchSize)
                 total += folded
                 batches += 1
                 if folded == 0 { break }
@@ -72,13 +75,14 @@ enum StatisticsStore {
         }
     }
 
-    private static func foldBatch(db: any Database, calendar: ProductionCalendar) async throws -> Int {
+    private static func foldBatch(db: any Database, calendar: ProductionCalendar, batchSize: Int) async throws -> Int {
         try await db.transaction { db in
             guard let sql = db as? any SQLDatabase else { return 0 }
             if sql.dialect.name == "postgresql" {
                 try await sql.raw("SELECT pg_advisory_xact_lock(\(bind: foldLock))").run()
             }
             var deltas: [StatKey: StatAmount] = [:]
+            let names = StatContribution.Names()
             func add(_ contribution: [StatKey: StatAmount], sign: Int) {
                 for (key, amount) in contribution { deltas[key, default: .zero] += sign > 0 ? amount : -amount }
             }
@@ -89,7 +93,9 @@ enum StatisticsStore {
                 RETURNING sign, \(unsafeRaw: appealColumns.joined(separator: ", "))
                 """)).all()
             for row in appeals {
-                add(StatContribution.of(try appealFacts(row).1, calendar: calendar), sign: try row.decode(column: "sign", as: Int.self))
+                add(
+                    StatContribution.of(try appealFacts(row).1, calendar: calendar, names: names),
+                    sign: try row.decode(column: "sign", as: Int.self))
             }
             let contacts = try await sql.raw(SQLQueryString("""
                 DELETE FROM stat_contact_changes WHERE seq IN (SELECT seq FROM stat_contact_changes ORDER BY seq LIMIT \(bind: batchSize)) \

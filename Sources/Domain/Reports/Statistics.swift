@@ -240,7 +240,31 @@ public enum StatContribution {
     /// Help and result not known yet.
     public static let none = "-"
 
-    public static func of(_ appeal: AppealFacts, calendar: ProductionCalendar) -> [StatKey: StatAmount] {
+    /// Normalised company and locality names, remembered: a fold of thousands of appeals meets the same
+    /// names again and again. One per fold; not shared between threads.
+    public final class Names {
+        var companies: [String: String?] = [:]
+        var localities: [String: String?] = [:]
+
+        public init() {}
+
+        func company(inn: String?, name: String?) -> String? {
+            let key = (inn ?? "") + "\u{1F}" + (name ?? "")
+            if let known = companies[key] { return known }
+            let value = StatContribution.companyKey(inn: inn, name: name)
+            companies[key] = value
+            return value
+        }
+
+        func locality(_ raw: String) -> String? {
+            if let known = localities[raw] { return known }
+            let value = StatContribution.normalisedLocality(raw)
+            localities[raw] = value
+            return value
+        }
+    }
+
+    public static func of(_ appeal: AppealFacts, calendar: ProductionCalendar, names: Names? = nil) -> [StatKey: StatAmount] {
         var out: [StatKey: StatAmount] = [:]
         let org = appeal.organisation
         let registered = calendar.localDate(of: appeal.registeredAt)
@@ -258,8 +282,12 @@ public enum StatContribution {
         add(registered, .territory, appeal.territory.uuidString.lowercased())
         add(registered, .channel, appeal.channel.rawValue)
         add(registered, .status, appeal.status.rawValue)
-        if let locality = appeal.locality.flatMap(normalisedLocality) { add(registered, .locality, locality) }
-        if let company = companyKey(inn: appeal.conflictINN, name: appeal.conflictName) { add(registered, .company, company) }
+        if let raw = appeal.locality, let locality = names?.locality(raw) ?? normalisedLocality(raw) { add(registered, .locality, locality) }
+        if let company = names?.company(inn: appeal.conflictINN, name: appeal.conflictName)
+            ?? companyKey(inn: appeal.conflictINN, name: appeal.conflictName)
+        {
+            add(registered, .company, company)
+        }
         if appeal.extended { add(registered, .extended, "") }
         if appeal.postponements > 0 { add(registered, .postponed, "", StatAmount(count: 1, amount: appeal.postponements)) }
         if answered, let answeredAt = appeal.answeredAt {
