@@ -138,6 +138,7 @@ enum StatisticsQuery {
             }
         }
         var seen: Set<UUID> = []
+        let names = StatContribution.Names()
         var out: [StatKey: StatAmount] = [:]
         func take(_ contribution: [StatKey: StatAmount]) {
             for (key, amount) in contribution
@@ -151,9 +152,9 @@ enum StatisticsQuery {
                 .where(SQLIdentifier(column), .lessThan, SQLBind(end))
             if case .organisations(let ids) = scope { query = query.where("executor_organisation_id", .in, ids) }
             for row in try await query.all() {
-                let (id, facts) = try StatisticsStore.appealFacts(row)
-                guard seen.insert(id).inserted else { continue }
-                take(StatContribution.of(facts, calendar: calendar))
+                // An appeal registered and assigned in the range comes twice: decoded once.
+                guard seen.insert(try row.decode(column: "id", as: UUID.self)).inserted else { continue }
+                take(StatContribution.of(try StatisticsStore.appealFacts(row).1, calendar: calendar, names: names))
             }
         }
         if dimensions.contains(.contact) || dimensions.contains(.executor) {
