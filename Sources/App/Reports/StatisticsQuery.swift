@@ -168,21 +168,24 @@ enum StatisticsQuery {
         return out
     }
 
-    /// Open appeals past their answer term now, per organisation.
+    /// Open appeals past their answer term now, per organisation. Counted organisation by organisation,
+    /// so each count is one range of the workspace index (organisation, folder, due) holding only the
+    /// overdue appeals, rather than a pass over every open appeal in the region.
     static func overdueNow(scope: StatScope, now: Date, on db: any Database) async throws -> [UUID?: Int] {
         guard let sql = db as? any SQLDatabase else { return [:] }
-        var query = sql.select().column("executor_organisation_id").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n")
-            .from("appeals")
-            .where("folder", .in, WorkspaceFolder.allCases.filter { $0 != .done }.map(\.rawValue))
-            .where("answer_due_at", .lessThan, SQLBind(now))
-            .groupBy("executor_organisation_id")
+        let open = WorkspaceFolder.allCases.filter { $0 != .done }.map(\.rawValue)
+        var query: SQLQueryString = """
+            SELECT o.id AS organisation, (SELECT COUNT(*) FROM appeals a WHERE a.executor_organisation_id = o.id \
+            AND a.folder IN (\(binds: open)) AND a.answer_due_at < \(bind: now)) AS n FROM organisations o
+            """
         if case .organisations(let ids) = scope {
             guard !ids.isEmpty else { return [:] }
-            query = query.where("executor_organisation_id", .in, ids)
+            query = query + " WHERE o.id IN (\(binds: ids))"
         }
         var out: [UUID?: Int] = [:]
-        for row in try await query.all() {
-            out[try row.decode(column: "executor_organisation_id", as: UUID?.self)] = try row.decode(column: "n", as: Int.self)
+        for row in try await sql.raw(query).all() {
+            let count = try row.decode(column: "n", as: Int.self)
+            if count > 0 { out[try row.decode(column: "organisation", as: UUID.self)] = count }
         }
         return out
     }
