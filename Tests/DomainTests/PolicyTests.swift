@@ -104,3 +104,19 @@ struct PolicyTests {
         #expect(looped.lineage(of: office).count == 2)
     }
 }
+
+extension PolicyTests {
+    @Test func statisticsReachFollowsTheTreeAndTheRegionalOffice() {
+        let coordinator = actor(Grant(role: .coordinator, organisationID: departmentA))
+        #expect(StatisticsAccess.reach(coordinator, tree: tree, regionWide: [office]) == .organisations([departmentA, subDepartment]))
+        #expect(StatisticsAccess.scope(.organisations([departmentA, subDepartment]), asking: subDepartment, tree: tree)
+            == .organisations([subDepartment]))
+        #expect(StatisticsAccess.scope(.organisations([departmentA, subDepartment]), asking: departmentB, tree: tree) == nil)
+        let officeStaff = actor(Grant(role: .executor, organisationID: office))
+        #expect(StatisticsAccess.reach(officeStaff, tree: tree, regionWide: [office]) == .region)
+        #expect(StatisticsAccess.reach(actor(Grant(role: .curator, organisationID: nil)), tree: tree, regionWide: []) == .region)
+        #expect(StatisticsAccess.reach(actor(Grant(role: .citizen, organisationID: nil)), tree: tree, regionWide: [office]) == .none)
+        #expect(StatisticsAccess.scope(.region, asking: UUID(), tree: tree) == nil)
+        #expect(StatisticsAccess.scope(.region, asking: departmentA, tree: tree) == .organisations([departmentA, subDepartment]))
+    }
+}

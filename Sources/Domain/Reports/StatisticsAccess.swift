@@ -10,7 +10,9 @@ public enum StatisticsAccess {
     /// `regionWide`: organisations whose staff see the whole region (the regional office).
     public static func reach(_ actor: Actor, tree: OrganisationTree, regionWide: Set<OrganisationID>) -> Reach {
         var organisations: Set<OrganisationID> = []
-        for grant in actor.grants where grant.role.isStaff {
+        // The roles the policy lets read statistics (`Action.viewStatistics`).
+        let allowed = Policy.rules[.viewStatistics] ?? [:]
+        for grant in actor.grants where allowed[grant.role] != nil {
             guard let org = grant.organisationID else {
                 if grant.role.mayBePlatformWide { return .region }
                 continue
