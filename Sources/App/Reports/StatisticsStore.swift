@@ -149,19 +149,6 @@ enum StatisticsStore {
 
     static let appealColumns = M0024StatisticsChangeRows.appealColumns
 
-    static func appealFacts(_ ids: [UUID], on sql: any SQLDatabase) async throws -> [UUID: AppealFacts] {
-        var out: [UUID: AppealFacts] = [:]
-        for chunk in ids.chunked(by: 500) {
-            let rows = try await sql.select().columns(appealColumns.map { SQLIdentifier($0) }).from("appeals")
-                .where("id", .in, chunk).all()
-            for row in rows {
-                let (id, facts) = try appealFacts(row)
-                out[id] = facts
-            }
-        }
-        return out
-    }
-
     static func appealFacts(_ row: any SQLRow) throws -> (UUID, AppealFacts) {
         func text(_ column: String) throws -> String? { try row.decode(column: column, as: String?.self) }
         let facts = AppealFacts(
@@ -191,19 +178,6 @@ enum StatisticsStore {
     }
 
     static let contactColumns = M0024StatisticsChangeRows.contactColumns
-
-    static func contactFacts(_ ids: [UUID], on sql: any SQLDatabase) async throws -> [UUID: ContactFacts] {
-        var out: [UUID: ContactFacts] = [:]
-        for chunk in ids.chunked(by: 500) {
-            let rows = try await sql.select().columns(contactColumns.map { SQLIdentifier($0) }).from("contacts")
-                .where("id", .in, chunk).all()
-            for row in rows {
-                let (id, facts) = try contactFacts(row)
-                out[id] = facts
-            }
-        }
-        return out
-    }
 
     static func contactFacts(_ row: any SQLRow) throws -> (UUID, ContactFacts) {
         let facts = ContactFacts(
