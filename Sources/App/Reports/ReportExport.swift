@@ -24,11 +24,10 @@ enum ReportExport {
 
     /// Both reports as spreadsheet sheets.
     static func sheets(_ ask: StatRequest, app: Application, now: Date) async throws -> [Spreadsheet.Sheet] {
-        let totals = try await StatisticsQuery.totals([.contact], period: ask.period, scope: ask.scope, app: app)
-        let report = OfficialReport.make(period: ask.period, contact: totals[.contact] ?? [:], spheres: ReportSpheres.codes)
+        let overview = try await StatisticsService.overview(ask, app: app, now: now)
         let names = try await StatNames.load(on: app.db)
-        let official = StatisticsService.officialTable(report, names: names, ask: nil)
-        let compliance = try await StatisticsService.complianceTable(ask, app: app, now: now)
+        let official = StatisticsService.officialTable(overview.report, names: names, ask: nil)
+        let compliance = overview.dashboard.sections.first { $0.id == "compliance" }?.table ?? StatTable(headers: [], rows: [], total: nil)
         let subtitle = "\(ask.scopeName); период с \(russianDate(ask.period.from)) по \(russianDate(ask.period.to))"
         return [
             sheet(official, name: "Сведения", title: "Сведения о работе по защите прав потребителей", subtitle: subtitle),
@@ -88,13 +87,5 @@ enum ReportExport {
         let sheets = try await sheets(ask, app: request.application, now: request.now)
         let data = try file(sheets, format: format, kind: kind, created: request.now)
         return response(data, format: format, fileName: fileName(ask.period, format: format, kind: kind))
-    }
-}
-
-extension StatisticsService {
-    /// The per-organisation deadline compliance of the dashboard, on its own.
-    static func complianceTable(_ ask: StatRequest, app: Application, now: Date) async throws -> StatTable {
-        let dashboard = try await dashboard(ask, app: app, now: now)
-        return dashboard.sections.first { $0.id == "compliance" }?.table ?? StatTable(headers: [], rows: [], total: nil)
     }
 }

@@ -346,10 +346,8 @@ extension StatisticsController {
         _ = try request.requireUser()
         let ask = try await StatRequest.of(request)
         let app = request.application
-        let totals = try await StatisticsQuery.totals([.contact], period: ask.period, scope: ask.scope, app: app)
-        let report = OfficialReport.make(period: ask.period, contact: totals[.contact] ?? [:], spheres: ReportSpheres.codes)
+        let (dashboard, report) = try await StatisticsService.overview(ask, app: app, now: request.now)
         let names = try await StatNames.load(on: request.db)
-        let dashboard = try await StatisticsService.dashboard(ask, app: app, now: request.now)
         return try await request.render(
             "stats/report",
             ReportPage(

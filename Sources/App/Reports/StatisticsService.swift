@@ -211,6 +211,11 @@ enum StatisticsService {
     static let top = 10
 
     static func dashboard(_ ask: StatRequest, app: Application, now: Date) async throws -> Dashboard {
+        try await overview(ask, app: app, now: now).dashboard
+    }
+
+    /// The dashboard and the official report it is partly made of, from one read of the sums.
+    static func overview(_ ask: StatRequest, app: Application, now: Date) async throws -> (dashboard: Dashboard, report: OfficialReport) {
         let period = ask.period
         let all: Set<StatDimension> = [
             .contact, .category, .subcategory, .territory, .channel, .status, .locality, .company, .extended, .postponed, .answer,
@@ -508,9 +513,10 @@ enum StatisticsService {
                     rows: load.people.map { [StatCell.label(names.people[$0.id] ?? "—"), StatCell.count($0.contacts, link: ask.drill("executor", $0.id)), StatCell.decimal($0.perWorkingDay)] },
                     total: nil)))
 
-        return Dashboard(
+        let dashboard = Dashboard(
             from: period.from.description, to: period.to.description, organisation: ask.organisation, scope: ask.scopeName, tiles: tiles,
             sections: sections)
+        return (dashboard, report)
     }
 
     static let monthNames = ["янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"]
