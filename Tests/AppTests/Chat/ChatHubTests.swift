@@ -4,7 +4,7 @@ import Testing
 
 @testable import App
 
-@Suite("Chat hub ordering", .timeLimit(.minutes(1)))
+@Suite("Chat hub ordering", .timeLimit(.minutes(10)))
 struct ChatHubTests {
     static func message(_ topic: UUID, _ seq: Int64) -> ChatMessage {
         ChatMessage(topic: topic, seq: seq, id: UUID(), authorKind: "staff", authorName: "A", text: "m\(seq)", at: Date(), meta: nil)

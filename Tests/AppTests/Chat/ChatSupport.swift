@@ -72,7 +72,7 @@ final class TestSocket: Sendable {
     func sendRaw(_ text: String) async throws { try await ws.send(text) }
 
     /// The first frame (oldest first) matching, waiting up to `seconds`.
-    func next(_ seconds: Double = 5, _ match: @escaping @Sendable (WireFrame) -> Bool = { _ in true }) async throws -> WireFrame {
+    func next(_ seconds: Double = 30, _ match: @escaping @Sendable (WireFrame) -> Bool = { _ in true }) async throws -> WireFrame {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let frame = mailbox.take(match) { return frame }
@@ -83,7 +83,7 @@ final class TestSocket: Sendable {
     }
 
     /// Messages of a topic until one matches, in arrival order.
-    func messages(_ topic: UUID, until match: @escaping @Sendable (WireFrame) -> Bool, _ seconds: Double = 5) async throws -> [WireFrame] {
+    func messages(_ topic: UUID, until match: @escaping @Sendable (WireFrame) -> Bool, _ seconds: Double = 30) async throws -> [WireFrame] {
         var result: [WireFrame] = []
         while true {
             let frame = try await next(seconds) { $0.type == "message" && $0.topic == topic }

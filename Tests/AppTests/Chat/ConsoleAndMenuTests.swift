@@ -6,7 +6,7 @@ import Vapor
 @testable import App
 @testable import Domain
 
-@Suite("Operator console and the bot's menu", .serialized, .timeLimit(.minutes(2)))
+@Suite("Operator console and the bot's menu", .serialized, .timeLimit(.minutes(10)))
 struct ConsoleAndMenuTests {
     /// A second operator in the city administration, signed in to the API.
     static func secondOperator(_ app: Application) async throws -> (id: UUID, api: API) {

@@ -6,7 +6,7 @@ import Vapor
 @testable import App
 @testable import Domain
 
-@Suite("Online consultation", .serialized, .timeLimit(.minutes(2)))
+@Suite("Online consultation", .serialized, .timeLimit(.minutes(10)))
 struct ConsultationTests {
     static func start(_ api: API, name: String = "Пётр", text: String? = nil, email: String? = nil) async throws -> ConsultationService.Started {
         var body = ["name": name]

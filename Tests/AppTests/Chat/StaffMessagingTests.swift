@@ -6,7 +6,7 @@ import Vapor
 @testable import App
 @testable import Domain
 
-@Suite("Staff messaging and the socket's bad input", .serialized, .timeLimit(.minutes(2)))
+@Suite("Staff messaging and the socket's bad input", .serialized, .timeLimit(.minutes(10)))
 struct StaffMessagingTests {
     static func organisation(_ shortName: String, _ app: Application) async throws -> UUID {
         try #require(try await Organisation.query(on: app.db).filter(\.$shortName == shortName).first()?.id)
