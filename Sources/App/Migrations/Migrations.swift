@@ -30,6 +30,7 @@ enum Migrations {
         app.migrations.add(M0022CreateStatistics())
         app.migrations.add(M0023CreateReportArchive())
         app.migrations.add(M0024StatisticsChangeRows())
+        app.migrations.add(M0025StatisticsDays())
     }
 }
 

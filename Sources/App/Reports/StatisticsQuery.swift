@@ -27,7 +27,7 @@ struct StatRowKey: Hashable, Sendable {
 }
 
 /// Reads the sums for any period: the months wholly inside it from `stat_counts`, the days before and
-/// after them from the register itself, through the same contributions the fold uses, so both agree.
+/// after them from `stat_day_counts`; the fold writes both from the same contributions, so they agree.
 enum StatisticsQuery {
     struct Grouping: OptionSet, Sendable, Hashable {
         let rawValue: Int
@@ -47,59 +47,62 @@ enum StatisticsQuery {
         try await fetch([Ask(dimensions: dimensions, grouping: grouping)], period: period, scope: scope, app: app)[0]
     }
 
-    /// Several reads of one period at once: the days outside whole months are read from the register
-    /// once for all of them.
+    /// Several reads of one period at once.
     static func fetch(_ asks: [Ask], period: StatPeriod, scope: StatScope, app: Application) async throws -> [[StatRowKey: StatAmount]] {
         guard let sql = app.db as? any SQLDatabase else { return asks.map { _ in [:] } }
         if case .organisations(let ids) = scope, ids.isEmpty { return asks.map { _ in [:] } }
         try await StatisticsStore.fold(app: app)
         let split = period.split
-        let everything = asks.reduce(into: Set<StatDimension>()) { $0.formUnion($1.dimensions) }
-        var raw: [StatKey: StatAmount] = [:]
-        for days in [split.head, split.tail].compactMap({ $0 }) {
-            raw.merge(try await fromRegister(everything, days: days, scope: scope, app: app, sql: sql)) { $0 + $1 }
-        }
         var results: [[StatRowKey: StatAmount]] = []
         for ask in asks where !ask.dimensions.isEmpty {
             var out: [StatRowKey: StatAmount] = [:]
-            let grouping = ask.grouping
             if let months = split.months {
-                var query = sql.select().column("dimension").column("value")
-                    // PostgreSQL sums BIGINTs into NUMERIC: cast back.
-                    .column(SQLRaw("CAST(SUM(count) AS BIGINT)"), as: "n")
-                    .column(SQLRaw("CAST(SUM(amount) AS BIGINT)"), as: "amount")
-                    .column(SQLRaw("CAST(SUM(seconds) AS BIGINT)"), as: "seconds")
-                    .from("stat_counts")
-                    .where("dimension", .in, ask.dimensions.map(\.rawValue))
-                    .where("month", .greaterThanOrEqual, months.lowerBound.code)
-                    .where("month", .lessThanOrEqual, months.upperBound.code)
-                    .groupBy("dimension").groupBy("value")
-                if grouping.contains(.month) { query = query.column("month").groupBy("month") }
-                if grouping.contains(.organisation) { query = query.column("organisation_id").groupBy("organisation_id") }
-                if case .organisations(let ids) = scope { query = query.where("organisation_id", .in, ids) }
-                for row in try await query.all() {
-                    guard let dimension = StatDimension(rawValue: try row.decode(column: "dimension", as: String.self)) else { continue }
-                    let organisation = grouping.contains(.organisation) ? try row.decode(column: "organisation_id", as: UUID.self) : nil
-                    let key = StatRowKey(
-                        month: grouping.contains(.month) ? try row.decode(column: "month", as: Int.self) : nil,
-                        organisation: organisation == StatisticsStore.noOrganisation ? nil : organisation,
-                        dimension: dimension, value: try row.decode(column: "value", as: String.self))
-                    let amount = StatAmount(
-                        count: try row.decode(column: "n", as: Int?.self) ?? 0, amount: try row.decode(column: "amount", as: Int?.self) ?? 0,
-                        seconds: try row.decode(column: "seconds", as: Int?.self) ?? 0)
-                    out[key, default: .zero] += amount
-                }
+                try await sums(
+                    ask, table: "stat_counts", period: "month", from: months.lowerBound.code, to: months.upperBound.code,
+                    month: SQLIdentifier("month"), scope: scope, sql: sql, into: &out)
             }
-            for (key, amount) in raw where ask.dimensions.contains(key.dimension) {
-                let row = StatRowKey(
-                    month: grouping.contains(.month) ? StatMonth(key.day).code : nil,
-                    organisation: grouping.contains(.organisation) ? key.organisation : nil,
-                    dimension: key.dimension, value: key.value)
-                out[row, default: .zero] += amount
+            for days in [split.head, split.tail].compactMap({ $0 }) {
+                try await sums(
+                    ask, table: "stat_day_counts", period: "day",
+                    from: StatisticsStore.dayCode(days.lowerBound), to: StatisticsStore.dayCode(days.upperBound),
+                    month: SQLRaw("day / 100"), scope: scope, sql: sql, into: &out)
             }
             results.append(out.filter { !$0.value.isZero })
         }
         return results
+    }
+
+    /// Adds the sums of one table over a range of its periods (months or days) to `out`.
+    private static func sums(
+        _ ask: Ask, table: String, period: String, from lower: Int, to upper: Int, month: any SQLExpression,
+        scope: StatScope, sql: any SQLDatabase, into out: inout [StatRowKey: StatAmount]
+    ) async throws {
+        let grouping = ask.grouping
+        var query = sql.select().column("dimension").column("value")
+            // PostgreSQL sums BIGINTs into NUMERIC: cast back.
+            .column(SQLRaw("CAST(SUM(count) AS BIGINT)"), as: "n")
+            .column(SQLRaw("CAST(SUM(amount) AS BIGINT)"), as: "amount")
+            .column(SQLRaw("CAST(SUM(seconds) AS BIGINT)"), as: "seconds")
+            .from(table)
+            .where("dimension", .in, ask.dimensions.map(\.rawValue))
+            .where(SQLIdentifier(period), .greaterThanOrEqual, SQLBind(lower))
+            .where(SQLIdentifier(period), .lessThanOrEqual, SQLBind(upper))
+            .groupBy("dimension").groupBy("value")
+        if grouping.contains(.month) { query = query.column(month, as: "month").groupBy(month) }
+        if grouping.contains(.organisation) { query = query.column("organisation_id").groupBy("organisation_id") }
+        if case .organisations(let ids) = scope { query = query.where("organisation_id", .in, ids) }
+        for row in try await query.all() {
+            guard let dimension = StatDimension(rawValue: try row.decode(column: "dimension", as: String.self)) else { continue }
+            let organisation = grouping.contains(.organisation) ? try row.decode(column: "organisation_id", as: UUID.self) : nil
+            let key = StatRowKey(
+                month: grouping.contains(.month) ? try row.decode(column: "month", as: Int.self) : nil,
+                organisation: organisation == StatisticsStore.noOrganisation ? nil : organisation,
+                dimension: dimension, value: try row.decode(column: "value", as: String.self))
+            let amount = StatAmount(
+                count: try row.decode(column: "n", as: Int?.self) ?? 0, amount: try row.decode(column: "amount", as: Int?.self) ?? 0,
+                seconds: try row.decode(column: "seconds", as: Int?.self) ?? 0)
+            out[key, default: .zero] += amount
+        }
     }
 
     /// Sums over everything but the dimension and value.
@@ -116,55 +119,6 @@ enum StatisticsQuery {
     static func byDimension(_ rows: [StatRowKey: StatAmount]) -> [StatDimension: [String: StatAmount]] {
         var out: [StatDimension: [String: StatAmount]] = [:]
         for (key, amount) in rows { out[key.dimension, default: [:]][key.value, default: .zero] += amount }
-        return out
-    }
-
-    /// The contributions, on days of `days`, of every appeal and contact with a date there. Read by date
-    /// range (each date column has its index), so no list of ids goes back and forth.
-    private static func fromRegister(
-        _ dimensions: Set<StatDimension>, days: ClosedRange<LocalDate>, scope: StatScope, app: Application, sql: any SQLDatabase
-    ) async throws -> [StatKey: StatAmount] {
-        let calendar = app.productionCalendar
-        let start = calendar.start(of: days.lowerBound)
-        let end = calendar.start(of: days.upperBound.adding(days: 1))
-        // Which date of an appeal each dimension is counted by.
-        var dateColumns: Set<String> = []
-        for dimension in dimensions {
-            switch dimension {
-            case .answer: dateColumns.insert("answered_at")
-            case .rating: dateColumns.insert("rated_at")
-            case .executor: dateColumns.insert("assigned_at")
-            default: dateColumns.insert("registered_at")
-            }
-        }
-        var seen: Set<UUID> = []
-        let names = StatContribution.Names()
-        var out: [StatKey: StatAmount] = [:]
-        func take(_ contribution: [StatKey: StatAmount]) {
-            for (key, amount) in contribution
-            where dimensions.contains(key.dimension) && days.contains(key.day) && scope.includes(key.organisation) {
-                out[key, default: .zero] += amount
-            }
-        }
-        for column in dateColumns.sorted() {
-            var query = sql.select().columns(StatisticsStore.appealColumns.map { SQLIdentifier($0) }).from("appeals")
-                .where(SQLIdentifier(column), .greaterThanOrEqual, SQLBind(start))
-                .where(SQLIdentifier(column), .lessThan, SQLBind(end))
-            if case .organisations(let ids) = scope { query = query.where("executor_organisation_id", .in, ids) }
-            for row in try await query.all() {
-                // An appeal registered and assigned in the range comes twice: decoded once.
-                guard seen.insert(try row.decode(column: "id", as: UUID.self)).inserted else { continue }
-                take(StatContribution.of(try StatisticsStore.appealFacts(row).1, calendar: calendar, names: names))
-            }
-        }
-        if dimensions.contains(.contact) || dimensions.contains(.executor) {
-            var query = sql.select().columns(StatisticsStore.contactColumns.map { SQLIdentifier($0) }).from("contacts")
-                .where("occurred_at", .greaterThanOrEqual, SQLBind(start)).where("occurred_at", .lessThan, SQLBind(end))
-            if case .organisations(let ids) = scope { query = query.where("organisation_id", .in, ids) }
-            for row in try await query.all() {
-                take(StatContribution.of(try StatisticsStore.contactFacts(row).1, calendar: calendar))
-            }
-        }
         return out
     }
 

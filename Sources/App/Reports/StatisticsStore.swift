@@ -4,12 +4,14 @@ import Foundation
 import SQLKit
 import Vapor
 
-/// The monthly sums behind every dashboard and report (see `M0022CreateStatistics`, `M0024StatisticsChangeRows`).
+/// The daily and monthly sums behind every dashboard and report (see `M0022CreateStatistics`,
+/// `M0024StatisticsChangeRows`, `M0025StatisticsDays`).
 ///
 /// Writers never touch the sums: triggers record each changed appeal or contact as change rows — the old
 /// version with sign −1, the new with +1 — and the fold adds their signed contributions into
-/// `stat_counts` in short transactions, off the request path (every two seconds) and before any figure is
-/// read, so figures are exact to the moment they are asked. The fold never reads the appeal itself.
+/// `stat_day_counts` and `stat_counts` in short transactions, off the request path (every two seconds)
+/// and before any figure is read, so figures are exact to the moment they are asked. The fold never reads
+/// the appeal itself.
 enum StatisticsStore {
     /// «No organisation yet» in `stat_counts` (a unique index treats NULLs as all different).
     static let noOrganisation = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
@@ -63,6 +65,7 @@ enum StatisticsStore {
         try await db.transaction { db in
             guard let sql = db as? any SQLDatabase else { return }
             try await sql.raw("DELETE FROM stat_counts").run()
+            try await sql.raw("DELETE FROM stat_day_counts").run()
             try await sql.raw("DELETE FROM stat_appeal_changes").run()
             try await sql.raw("DELETE FROM stat_contact_changes").run()
             for (table, changes, columns) in [
@@ -109,39 +112,56 @@ enum StatisticsStore {
         }
     }
 
-    /// Adds the deltas to the monthly sums.
+    /// Adds the deltas to the daily and the monthly sums.
     private static func apply(_ deltas: [StatKey: StatAmount], calendar: ProductionCalendar, on sql: any SQLDatabase) async throws {
-        // Days fold into their month here.
-        var monthly: [MonthKey: StatAmount] = [:]
+        var daily: [SumKey: StatAmount] = [:]
+        var monthly: [SumKey: StatAmount] = [:]
         for (key, amount) in deltas {
-            monthly[MonthKey(key), default: .zero] += amount
+            let day = SumKey(key)
+            daily[day, default: .zero] += amount
+            monthly[SumKey(period: day.period / 100, day), default: .zero] += amount
         }
-        let rows = monthly.filter { !$0.value.isZero }.map { ($0.key, $0.value) }
+        try await upsert(daily, into: "stat_day_counts", period: "day", on: sql)
+        try await upsert(monthly, into: "stat_counts", period: "month", on: sql)
+    }
+
+    private static func upsert(_ sums: [SumKey: StatAmount], into table: String, period: String, on sql: any SQLDatabase) async throws {
+        let rows = sums.filter { !$0.value.isZero }.map { ($0.key, $0.value) }
         for chunk in rows.chunked(by: upsertChunk) {
             let values: [SQLQueryString] = chunk.map { key, amount in
-                "(\(bind: key.month), \(bind: key.organisation), \(bind: key.dimension), \(bind: key.value), \(bind: amount.count), \(bind: amount.amount), \(bind: amount.seconds))"
+                "(\(bind: key.period), \(bind: key.organisation), \(bind: key.dimension), \(bind: key.value), \(bind: amount.count), \(bind: amount.amount), \(bind: amount.seconds))"
             }
             let query: SQLQueryString = """
-                INSERT INTO stat_counts (month, organisation_id, dimension, value, count, amount, seconds) \
+                INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: period), organisation_id, dimension, value, count, amount, seconds) \
                 VALUES \(values.joined(separator: ", ")) \
-                ON CONFLICT (dimension, month, organisation_id, value) DO UPDATE SET count = stat_counts.count + excluded.count, \
-                amount = stat_counts.amount + excluded.amount, seconds = stat_counts.seconds + excluded.seconds
+                ON CONFLICT (dimension, \(unsafeRaw: period), organisation_id, value) DO UPDATE SET \
+                count = \(unsafeRaw: table).count + excluded.count, amount = \(unsafeRaw: table).amount + excluded.amount, \
+                seconds = \(unsafeRaw: table).seconds + excluded.seconds
                 """
             try await sql.raw(query).run()
         }
     }
 
-    private struct MonthKey: Hashable {
-        var month: Int
+    /// The day as `yyyymmdd` (the key of `stat_day_counts`); divided by 100 it is the month's code.
+    static func dayCode(_ day: LocalDate) -> Int { day.year * 10_000 + day.month * 100 + day.day }
+
+    /// A row of the sums: `period` is a day code or a month code.
+    private struct SumKey: Hashable {
+        var period: Int
         var organisation: UUID
         var dimension: String
         var value: String
 
         init(_ key: StatKey) {
-            month = StatMonth(key.day).code
+            period = StatisticsStore.dayCode(key.day)
             organisation = key.organisation ?? StatisticsStore.noOrganisation
             dimension = key.dimension.rawValue
             value = key.value
+        }
+
+        init(period: Int, _ other: SumKey) {
+            self = other
+            self.period = period
         }
     }
 

@@ -286,6 +286,12 @@ struct StatisticsTests {
             #expect(forB[.contact]?.values.map(\.count).reduce(0, +) == 3)  // a3, a4, c1
             // The folded sums equal a fresh count: rebuild them from scratch and compare.
             let folded = try await allCounts(app)
+            let monthly = folded.filter { $0.key.hasPrefix("stat_counts|") }
+            #expect(!monthly.isEmpty && folded.contains { $0.key.hasPrefix("stat_day_counts|") })
+            #expect(
+                Dictionary(uniqueKeysWithValues: folded.filter { $0.key.hasPrefix("days-by-month|") }.map {
+                    ("stat_counts|" + $0.key.dropFirst("days-by-month|".count), $0.value)
+                }) == monthly)
             try await StatisticsStore.rebuild(on: app.db)
             #expect(try await StatisticsStore.pending(on: app.db) > 0)
             try await StatisticsStore.fold(app: app)
@@ -293,17 +299,26 @@ struct StatisticsTests {
         }
     }
 
+    /// Every sum, keyed `table|period|organisation|dimension|value`: the daily sums, and the monthly ones
+    /// both as stored and as added up from the days (`days-by-month`), which must be the same.
     func allCounts(_ app: Application) async throws -> [String: Int] {
         guard let sql = app.db as? any SQLDatabase else { return [:] }
         var out: [String: Int] = [:]
-        for row in try await sql.raw("SELECT month, organisation_id, dimension, value, count, amount, seconds FROM stat_counts").all() {
-            let amount = StatAmount(
-                count: try row.decode(column: "count", as: Int.self), amount: try row.decode(column: "amount", as: Int.self),
-                seconds: try row.decode(column: "seconds", as: Int.self))
-            guard !amount.isZero else { continue }
-            let key = "\(try row.decode(column: "month", as: Int.self))|\(try row.decode(column: "organisation_id", as: UUID.self))|"
-                + "\(try row.decode(column: "dimension", as: String.self))|\(try row.decode(column: "value", as: String.self))"
-            out[key] = amount.count * 1_000_000_000 + amount.amount + amount.seconds
+        for (table, period) in [("stat_counts", "month"), ("stat_day_counts", "day"), ("days-by-month", "month")] {
+            let source = table == "days-by-month"
+                ? "SELECT day / 100 AS month, organisation_id, dimension, value, CAST(SUM(count) AS BIGINT) AS count, "
+                    + "CAST(SUM(amount) AS BIGINT) AS amount, CAST(SUM(seconds) AS BIGINT) AS seconds "
+                    + "FROM stat_day_counts GROUP BY day / 100, organisation_id, dimension, value"
+                : "SELECT \(period), organisation_id, dimension, value, count, amount, seconds FROM \(table)"
+            for row in try await sql.raw(SQLQueryString(stringLiteral: source)).all() {
+                let amount = StatAmount(
+                    count: try row.decode(column: "count", as: Int.self), amount: try row.decode(column: "amount", as: Int.self),
+                    seconds: try row.decode(column: "seconds", as: Int.self))
+                guard !amount.isZero else { continue }
+                let key = "\(table)|\(try row.decode(column: period, as: Int.self))|\(try row.decode(column: "organisation_id", as: UUID.self))|"
+                    + "\(try row.decode(column: "dimension", as: String.self))|\(try row.decode(column: "value", as: String.self))"
+                out[key] = amount.count * 1_000_000_000 + amount.amount + amount.seconds
+            }
         }
         return out
     }
