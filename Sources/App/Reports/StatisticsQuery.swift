@@ -53,19 +53,29 @@ enum StatisticsQuery {
         if case .organisations(let ids) = scope, ids.isEmpty { return asks.map { _ in [:] } }
         try await StatisticsStore.fold(app: app)
         let split = period.split
+        // The edge days are read once for every ask, at the finest grain, and added up per ask below.
+        var edges: [StatRowKey: StatAmount] = [:]
+        let everything = Ask(dimensions: asks.reduce(into: []) { $0.formUnion($1.dimensions) }, grouping: [.month, .organisation])
+        for days in [split.head, split.tail].compactMap({ $0 }) where !everything.dimensions.isEmpty {
+            try await sums(
+                everything, table: "stat_day_counts", period: "day",
+                from: StatisticsStore.dayCode(days.lowerBound), to: StatisticsStore.dayCode(days.upperBound),
+                month: SQLRaw("day / 100"), scope: scope, sql: sql, into: &edges)
+        }
         var results: [[StatRowKey: StatAmount]] = []
-        for ask in asks where !ask.dimensions.isEmpty {
+        for ask in asks {
             var out: [StatRowKey: StatAmount] = [:]
-            if let months = split.months {
+            if let months = split.months, !ask.dimensions.isEmpty {
                 try await sums(
                     ask, table: "stat_counts", period: "month", from: months.lowerBound.code, to: months.upperBound.code,
                     month: SQLIdentifier("month"), scope: scope, sql: sql, into: &out)
             }
-            for days in [split.head, split.tail].compactMap({ $0 }) {
-                try await sums(
-                    ask, table: "stat_day_counts", period: "day",
-                    from: StatisticsStore.dayCode(days.lowerBound), to: StatisticsStore.dayCode(days.upperBound),
-                    month: SQLRaw("day / 100"), scope: scope, sql: sql, into: &out)
+            for (key, amount) in edges where ask.dimensions.contains(key.dimension) {
+                let row = StatRowKey(
+                    month: ask.grouping.contains(.month) ? key.month : nil,
+                    organisation: ask.grouping.contains(.organisation) ? key.organisation : nil,
+                    dimension: key.dimension, value: key.value)
+                out[row, default: .zero] += amount
             }
             results.append(out.filter { !$0.value.isZero })
         }
