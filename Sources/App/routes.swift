@@ -5,6 +5,7 @@ import Vapor
 func routes(_ app: Application) throws {
     try app.register(collection: OperationsController())
     try app.register(collection: OpenDataController())
+    try app.register(collection: Open311Controller())
 
     let api = app.grouped("api", "v1").grouped(BearerAuthenticator())
     try api.register(collection: AuthAPIController())
@@ -37,6 +38,7 @@ func routes(_ app: Application) throws {
     ChatSocketController().boot(pages: pages)
     try pages.register(collection: AuthController())
     try pages.register(collection: AdminController())
+    try pages.register(collection: PartnersController())
     try pages.register(collection: ClassifierAdminController())
     try pages.register(collection: ClassifierItemController())
     try pages.register(collection: RoutingAdminController())

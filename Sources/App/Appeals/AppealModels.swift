@@ -76,6 +76,13 @@ final class Appeal: Model, @unchecked Sendable {
     @OptionalField(key: "help_kind") var helpKind: HelpKind?
     @OptionalField(key: "money_returned") var moneyReturned: Int?
     @Field(key: "postponements") var postponements: Int
+    /// Where an appeal filed from outside came from: the partner application (Open311) or the site
+    /// that embeds the widget.
+    @OptionalField(key: "source") var source: String?
+    @OptionalField(key: "partner_app_id") var partnerAppID: UUID?
+    /// The point it was reported at (Open311's lat/long).
+    @OptionalField(key: "latitude") var latitude: Double?
+    @OptionalField(key: "longitude") var longitude: Double?
     /// The appeal's own files and its answers' files (`answerID` tells them apart).
     @Children(for: \.$appeal) var attachments: [AppealAttachment]
 

@@ -19,6 +19,11 @@ enum AppealService {
         var idempotencyKey: String?
         var requestHash: String?
         var attachments: [IncomingFile] = []
+        /// The partner application or embedding site it came through.
+        var source: String? = nil
+        var partnerAppID: UUID? = nil
+        var latitude: Double? = nil
+        var longitude: Double? = nil
     }
 
     struct IncomingFile: Sendable {
@@ -118,6 +123,11 @@ enum AppealService {
         appeal.awaitingCitizen = false
         appeal.curatorAttention = false
         appeal.postponements = 0
+        // Always set, even when empty: the writer inserts a batch with one column list.
+        appeal.source = submission.source
+        appeal.partnerAppID = submission.partnerAppID
+        appeal.latitude = submission.latitude
+        appeal.longitude = submission.longitude
 
         appeal.year = deadline.year(of: now)
         let event = AppealEvent(

@@ -31,6 +31,7 @@ enum Migrations {
         app.migrations.add(M0023CreateReportArchive())
         app.migrations.add(M0024StatisticsChangeRows())
         app.migrations.add(M0025StatisticsDays())
+        app.migrations.add(M0026CreatePartnerApps())
     }
 }
 

@@ -43,6 +43,9 @@ final class Territory: Model, @unchecked Sendable {
     @Field(key: "name") var name: String
     @Field(key: "kind") var kind: TerritoryKind
     @OptionalParent(key: "parent_id") var parent: Territory?
+    /// The territory's centre: a point reported over Open311 is placed in the nearest one.
+    @OptionalField(key: "latitude") var latitude: Double?
+    @OptionalField(key: "longitude") var longitude: Double?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}

@@ -31,6 +31,21 @@ enum ReferenceData {
         ("vlg-kamyshinsky", "Камышинский муниципальный район", .municipalDistrict),
     ]
 
+    /// Approximate centres (latitude, longitude) of the demo territories: a point reported over Open311 is
+    /// placed in the territory with the nearest centre.
+    static let centres: [String: (latitude: Double, longitude: Double)] = [
+        "vlg": (49.60, 44.20),
+        "vlg-volgograd": (48.708, 44.513),
+        "vlg-volzhsky": (48.786, 44.752),
+        "vlg-kamyshin": (50.083, 45.407),
+        "vlg-mikhaylovka": (50.061, 43.238),
+        "vlg-gorodishchensky": (48.85, 44.30),
+        "vlg-sredneakhtubinsky": (48.63, 44.98),
+        "vlg-leninsky": (48.69, 45.20),
+        "vlg-bykovsky": (49.63, 45.37),
+        "vlg-kamyshinsky": (50.30, 45.05),
+    ]
+
     static func load(on db: any Database) async throws {
         try await db.transaction { db in
             let existingSpheres = Set(try await Sphere.query(on: db).all().map(\.code))
@@ -41,12 +56,17 @@ enum ReferenceData {
             var byCode = Dictionary(uniqueKeysWithValues: existingTerritories.map { ($0.code, $0) })
             if byCode[region.code] == nil {
                 let territory = Territory(code: region.code, name: region.name, kind: .region, parentID: nil)
+                territory.latitude = centres[region.code]?.latitude
+                territory.longitude = centres[region.code]?.longitude
                 try await territory.create(on: db)
                 byCode[region.code] = territory
             }
             let regionID = try byCode[region.code]!.requireID()
             for item in territories where byCode[item.code] == nil {
-                try await Territory(code: item.code, name: item.name, kind: item.kind, parentID: regionID).create(on: db)
+                let territory = Territory(code: item.code, name: item.name, kind: item.kind, parentID: regionID)
+                territory.latitude = centres[item.code]?.latitude
+                territory.longitude = centres[item.code]?.longitude
+                try await territory.create(on: db)
             }
         }
     }
