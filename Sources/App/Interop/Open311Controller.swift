@@ -6,9 +6,9 @@ import Vapor
 
 /// Open311 GeoReport v2 at `/open311/v2/` (issue 9 item 1). A service is a subcategory, its group the
 /// category; a service request is an appeal, its id the appeal's registration number. Requests are
-/// filed by partner applications with an API key; anyone may list them, without personal data: the
-/// description, address and point are shown only to the application that filed the request.
-/// Appeals still in moderation or rejected are listed only to that application too.
+/// filed by partner applications with an API key; anyone may follow them, as FixMyStreet shows a report
+/// at once, but without personal data: the description, address and point are shown only to the
+/// application that filed the request (it names itself with its `api_key`).
 struct Open311Controller: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let v2 = routes.grouped("open311", "v2")
@@ -302,9 +302,15 @@ struct Open311Controller: RouteCollection {
             }
             return date
         }
-        let end = date("end_date") ?? request.now
-        let start = date("start_date") ?? end.addingTimeInterval(-Double(Open311.defaultDays) * 86_400)
+        // Either bound alone spans the 90 days from or to it; neither, the last 90 days.
+        let span = Double(Open311.defaultDays) * 86_400
+        let given = (start: date("start_date"), end: date("end_date"))
+        let end = given.end ?? given.start.map { $0.addingTimeInterval(span) } ?? request.now
+        let start = given.start ?? end.addingTimeInterval(-span)
         if start > end { problems.append("start_date: after end_date") }
+        if end.timeIntervalSince(start) > span {
+            problems.append("start_date/end_date: may not span more than \(Open311.defaultDays) days")
+        }
         var statuses: [AppealStatus]?
         if let text = parameters["status"] {
             var chosen: [AppealStatus] = []
@@ -334,13 +340,7 @@ struct Open311Controller: RouteCollection {
         _ request: Request, viewer: UUID?, _ narrow: (QueryBuilder<Appeal>) -> QueryBuilder<Appeal>
     ) async throws -> [Open311.ServiceRequest] {
         let db = request.db
-        var query = narrow(Appeal.query(on: db))
-        let hidden: [AppealStatus] = [.moderation, .rejected]
-        if let viewer {
-            query = query.group(.or) { $0.filter(\.$status !~ hidden).filter(\.$partnerAppID == viewer) }
-        } else {
-            query = query.filter(\.$status !~ hidden)
-        }
+        let query = narrow(Appeal.query(on: db))
         let appeals = try await query
             .field(\.$id).field(\.$number).field(\.$status).field(\.$subcategoryCode).field(\.$subcategoryName)
             .field(\.$text).field(\.$problemAddress).field(\.$latitude).field(\.$longitude).field(\.$partnerAppID)
