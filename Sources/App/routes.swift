@@ -6,6 +6,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: OperationsController())
     try app.register(collection: OpenDataController())
     try app.register(collection: Open311Controller())
+    try app.register(collection: WidgetController())
 
     let api = app.grouped("api", "v1").grouped(BearerAuthenticator())
     try api.register(collection: AuthAPIController())
@@ -39,6 +40,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: AuthController())
     try pages.register(collection: AdminController())
     try pages.register(collection: PartnersController())
+    try pages.register(collection: WidgetSitesController())
     try pages.register(collection: ClassifierAdminController())
     try pages.register(collection: ClassifierItemController())
     try pages.register(collection: RoutingAdminController())

@@ -32,6 +32,7 @@ enum Migrations {
         app.migrations.add(M0024StatisticsChangeRows())
         app.migrations.add(M0025StatisticsDays())
         app.migrations.add(M0026CreatePartnerApps())
+        app.migrations.add(M0027CreateWidgetSites())
     }
 }
 

@@ -20,7 +20,12 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
         if request.application.config.secureCookies {
             all.append(("Strict-Transport-Security", "max-age=31536000"))
         }
+        // A page that names who may frame it (the widget's form) is not denied framing wholesale.
+        let framable = response.headers.first(name: "Content-Security-Policy").map {
+            $0.contains("frame-ancestors") && !$0.contains("frame-ancestors 'none'")
+        } ?? false
         for (name, value) in all where !response.headers.contains(name: name) {
+            if framable, name == "X-Frame-Options" { continue }
             response.headers.replaceOrAdd(name: name, value: value)
         }
         return response
