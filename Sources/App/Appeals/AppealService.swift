@@ -24,6 +24,9 @@ enum AppealService {
         var partnerAppID: UUID? = nil
         var latitude: Double? = nil
         var longitude: Double? = nil
+        /// Whether an appeal without an account joins the confirmed citizen account with its e-mail.
+        /// Not for appeals from outside (Open311, the widget): anyone can type anyone's address there.
+        var joinsAccountByEmail = true
     }
 
     struct IncomingFile: Sendable {
@@ -204,7 +207,7 @@ enum AppealService {
     /// later (a mailbox may have changed hands since).
     private static func owner(of appeal: ValidAppeal, submission: Submission, on db: any Database) async throws -> UUID? {
         if let owner = submission.ownerID { return owner }
-        guard let email = appeal.email?.value,
+        guard submission.joinsAccountByEmail, let email = appeal.email?.value,
             let user = try await User.query(on: db).filter(\.$email == email).filter(\.$emailConfirmedAt != nil)
                 .filter(\.$isActive == true).with(\.$grants).first(),
             user.grants.contains(where: { $0.role == .citizen })

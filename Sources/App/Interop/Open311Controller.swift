@@ -8,7 +8,8 @@ import Vapor
 /// category; a service request is an appeal, its id the appeal's registration number. Requests are
 /// filed by partner applications with an API key; anyone may follow them, as FixMyStreet shows a report
 /// at once, but without personal data: the description, address and point are shown only to the
-/// application that filed the request (it names itself with its `api_key`).
+/// application that filed the request (it names itself with its `api_key`). Rejected appeals are shown
+/// only to it too.
 struct Open311Controller: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let v2 = routes.grouped("open311", "v2")
@@ -22,8 +23,8 @@ struct Open311Controller: RouteCollection {
                 }
             }
         }
-        // A 4,000-character description is up to 24 kB percent-encoded.
-        v2.on(.POST, ":file", body: .collect(maxSize: "64kb")) { request in
+        // 4,000 characters of description are up to 48 kB percent-encoded (emoji), with room for the rest.
+        v2.on(.POST, ":file", body: .collect(maxSize: "256kb")) { request in
             try await Self.serve(request) { name, format in
                 guard name == "requests" else { throw Open311.Failure(404, "Not found") }
                 return try await Self.create(request, format)
@@ -47,7 +48,9 @@ struct Open311Controller: RouteCollection {
         _ request: Request, _ body: (String, Open311.Format) async throws -> Open311.Document
     ) async throws -> Response {
         let file = request.parameters.get("file") ?? ""
-        guard let (name, format) = Open311.Format.split(file) else {
+        guard let (name, format) = Open311.Format.split(file),
+            !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else {
             return respond(Open311.errors(Open311.Failure(404, "Unknown format: use .xml or .json"), as: .xml), status: .notFound)
         }
         do {
@@ -58,6 +61,12 @@ struct Open311Controller: RouteCollection {
         } catch let failure as ValidationFailure {
             let messages = failure.errors.map { "\(fieldName($0.field)): \(Strings.en($0.code))" }
             return respond(Open311.errors(Open311.Failure(400, messages), as: format), status: .badRequest)
+        } catch let abort as any AbortError {
+            return respond(Open311.errors(Open311.Failure(Int(abort.status.code), abort.reason), as: format), status: abort.status)
+        } catch {
+            // Still the specification's form, and no detail of the failure.
+            request.logger.error("Open311 request failed: \(String(reflecting: error))")
+            return respond(Open311.errors(Open311.Failure(500, "Internal error"), as: format), status: .internalServerError)
         }
     }
 
@@ -72,7 +81,8 @@ struct Open311Controller: RouteCollection {
     /// The parameters of a GET (query) or a POST (form body).
     private static func parameters(_ request: Request) throws -> Open311.Parameters {
         if request.method == .POST {
-            guard request.headers.contentType?.type == "application", request.headers.contentType?.subType == "x-www-form-urlencoded"
+            guard request.headers.contentType?.type.lowercased() == "application",
+                request.headers.contentType?.subType.lowercased() == "x-www-form-urlencoded"
             else { throw Open311.Failure(400, "POST requests must be application/x-www-form-urlencoded") }
             let parameters = Open311.Parameters(request.body.string)
             if parameters.malformed { throw Open311.Failure(400, "The form body is not valid URL encoding") }
@@ -163,17 +173,15 @@ struct Open311Controller: RouteCollection {
         let subcategory = try await openSubcategory(code, on: request.db)
 
         var problems: [String] = []
-        let questions = Set(subcategory.questions.map(\.code))
-        for code in parameters.attributes.keys.sorted() where !questions.contains(code) {
-            problems.append("attribute[\(code)]: not an attribute of service \(subcategory.code)")
-        }
         if let description = parameters["description"], description.count > Open311.maximumDescription {
             problems.append("description: longer than \(Open311.maximumDescription) characters")
         }
         let place = try await locate(parameters, on: request.db, problems: &problems)
         guard problems.isEmpty, let place else { throw Open311.Failure(400, problems) }
 
-        var answers = parameters.attributes
+        // Attributes the service does not define are ignored, as clients such as FixMyStreet send their own.
+        let questions = Set(subcategory.questions.map(\.code))
+        var answers = parameters.attributes.filter { questions.contains($0.key) }
         // A datetime attribute may come as a full ISO 8601 time; the card keeps the date.
         for question in subcategory.questions where question.type == .date {
             if let value = answers[question.code], let date = Open311.parseDatetime(value) {
@@ -187,6 +195,7 @@ struct Open311Controller: RouteCollection {
             // The partner application collected the citizen's consent under its agreement.
             consent: true)
         var submission = AppealService.Submission(draft: draft, channel: .open311, ownerID: nil, registeredBy: nil)
+        submission.joinsAccountByEmail = false
         submission.source = partner.name
         submission.partnerAppID = partner.id
         submission.latitude = place.latitude
@@ -287,7 +296,7 @@ struct Open311Controller: RouteCollection {
         let viewer = try await viewer(request, parameters)
         if let ids = parameters["service_request_id"] {
             // With ids, the other filters do not apply (the specification's rule).
-            let numbers = ids.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let numbers = Array(Set(ids.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }))
             guard numbers.count <= Open311.maximumResults else {
                 throw Open311.Failure(400, "service_request_id: at most \(Open311.maximumResults) ids")
             }
@@ -321,9 +330,10 @@ struct Open311Controller: RouteCollection {
                 }
                 chosen += states
             }
-            statuses = chosen
+            statuses = Array(Set(chosen))
         }
-        let codes = parameters["service_code"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let codes = parameters["service_code"].map { Array(Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })) }
+        if let codes, codes.count > 100 { problems.append("service_code: at most 100 codes") }
         guard problems.isEmpty else { throw Open311.Failure(400, problems) }
         let found = try await read(request, viewer: viewer) { query in
             var query = query.filter(\.$registeredAt >= start).filter(\.$registeredAt <= end)
@@ -340,7 +350,13 @@ struct Open311Controller: RouteCollection {
         _ request: Request, viewer: UUID?, _ narrow: (QueryBuilder<Appeal>) -> QueryBuilder<Appeal>
     ) async throws -> [Open311.ServiceRequest] {
         let db = request.db
-        let query = narrow(Appeal.query(on: db))
+        var query = narrow(Appeal.query(on: db))
+        // Rejected appeals (abuse, spam, no substance) are not shown but to the application that filed them.
+        if let viewer {
+            query = query.group(.or) { $0.filter(\.$status != .rejected).filter(\.$partnerAppID == viewer) }
+        } else {
+            query = query.filter(\.$status != .rejected)
+        }
         let appeals = try await query
             .field(\.$id).field(\.$number).field(\.$status).field(\.$subcategoryCode).field(\.$subcategoryName)
             .field(\.$text).field(\.$problemAddress).field(\.$latitude).field(\.$longitude).field(\.$partnerAppID)
@@ -349,9 +365,10 @@ struct Open311Controller: RouteCollection {
         guard !appeals.isEmpty else { return [] }
         let ids = appeals.compactMap(\.id)
         var updated: [UUID: Date] = [:]
-        for event in try await AppealEvent.query(on: db).filter(\.$appeal.$id ~~ ids).field(\.$appeal.$id).field(\.$at).all() {
-            let id = event.$appeal.id
-            if event.at > updated[id] ?? .distantPast { updated[id] = event.at }
+        if let sql = db as? any SQLDatabase {
+            let rows = try await sql.select().column("appeal_id").column(SQLFunction("MAX", args: SQLIdentifier("at")), as: "last")
+                .from("appeal_events").where("appeal_id", .in, ids).groupBy("appeal_id").all()
+            for row in rows { updated[try row.decode(column: "appeal_id", as: UUID.self)] = try row.decode(column: "last", as: Date.self) }
         }
         let organisations = Set(appeals.compactMap { $0.$executorOrganisation.id })
         let agencies = Dictionary(

@@ -258,6 +258,7 @@ struct WidgetController: RouteCollection {
             if draft.email?.nonBlank == nil { throw ValidationFailure([FieldError("email", .required)]) }
             var submission = AppealService.Submission(draft: draft, channel: .widget, ownerID: nil, registeredBy: nil)
             submission.source = context.site
+            submission.joinsAccountByEmail = false
             let appeal = try await AppealService.submit(submission, on: request).appeal
             var page = Self.empty(step: "done", org: org, site: context.site)
             page.organisation = context.organisation.name

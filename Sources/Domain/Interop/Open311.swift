@@ -224,7 +224,8 @@ public enum Open311 {
                     malformed = true
                     continue
                 }
-                let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+                // Control characters (NUL above all, which PostgreSQL refuses in text) are dropped.
+                let trimmed = Self.printable(value).trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !trimmed.isEmpty else { continue }
                 if name.hasPrefix("attribute["), name.hasSuffix("]") {
                     let code = String(name.dropFirst("attribute[".count).dropLast())
@@ -237,21 +238,40 @@ public enum Open311 {
 
         public subscript(_ name: String) -> String? { values[name] }
 
+        static func printable(_ text: String) -> String {
+            var out = String.UnicodeScalarView()
+            for scalar in text.unicodeScalars
+            where !(scalar.value < 0x20 && scalar != "\n" && scalar != "\r" && scalar != "\t") && scalar.value != 0x7F {
+                out.append(scalar)
+            }
+            return String(out)
+        }
+
         private static func decode(_ part: Substring) -> String? {
             part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
         }
     }
 
     /// An ISO 8601 time with its offset, as the specification requires (`2026-11-23T15:04:05+03:00`).
-    public static func datetime(_ date: Date, in zone: TimeZone) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = zone
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+    public static func datetime(_ date: Date, in zone: TimeZone) -> String { DateWriter(zone).string(date) }
+
+    /// Writes many times with one formatter (making one costs far more than using it).
+    public struct DateWriter {
+        private let formatter = ISO8601DateFormatter()
+
+        public init(_ zone: TimeZone) {
+            formatter.timeZone = zone
+            formatter.formatOptions = [.withInternetDateTime]
+        }
+
+        public func string(_ date: Date) -> String { formatter.string(from: date) }
     }
 
     /// `start_date`/`end_date`: a full ISO 8601 time with Z or an offset, with or without fractions.
     public static func parseDatetime(_ text: String) -> Date? {
+        // `+03:00` sent unencoded in a query arrives as ` 03:00`.
+        var text = text
+        if text.count > 19, text.dropFirst(19).first == " " { text = String(text.prefix(19)) + "+" + String(text.dropFirst(20)) }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         if let date = formatter.date(from: text) { return date }

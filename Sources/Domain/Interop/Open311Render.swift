@@ -153,7 +153,8 @@ extension Open311 {
     }
 
     public static func requests(_ requests: [ServiceRequest], zone: TimeZone, as format: Format) -> Document {
-        render(
+        let writer = DateWriter(zone)
+        return render(
             root: "service_requests", item: "request",
             requests.map { request in
                 [
@@ -161,9 +162,9 @@ extension Open311 {
                     .text("status_notes", request.statusNotes), .text("service_name", request.serviceName),
                     .text("service_code", request.serviceCode), .text("description", request.description),
                     .text("agency_responsible", request.agencyResponsible), .text("service_notice", request.serviceNotice),
-                    .text("requested_datetime", datetime(request.requested, in: zone)),
-                    .text("updated_datetime", request.updated.map { datetime($0, in: zone) }),
-                    .text("expected_datetime", request.expected.map { datetime($0, in: zone) }),
+                    .text("requested_datetime", writer.string(request.requested)),
+                    .text("updated_datetime", request.updated.map(writer.string)),
+                    .text("expected_datetime", request.expected.map(writer.string)),
                     .text("address", request.address), .text("address_id", request.addressID), .text("zipcode", nil),
                     .number("lat", request.latitude), .number("long", request.longitude), .text("media_url", nil),
                 ]
