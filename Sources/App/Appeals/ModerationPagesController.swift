@@ -48,7 +48,7 @@ struct ModerationPagesController: RouteCollection {
         let rows = appeals.map { appeal in
             QueuePage.Row(
                 number: appeal.number, category: appeal.categoryName, subcategory: appeal.subcategoryName,
-                fastTrack: appeal.fastTrack, channel: Strings.title(appeal.channel),
+                fastTrack: appeal.fastTrack, channel: Strings.channel(appeal.channel, source: appeal.source),
                 excerpt: String(appeal.text.prefix(160)), executor: appeal.$executorOrganisation.id.flatMap { names[$0] } ?? "не определён",
                 registered: Strings.dateTime(appeal.registeredAt), dueIn: Strings.countdown(from: now, to: appeal.moderationDueAt),
                 overdue: appeal.moderationDueAt < now, duplicate: appeal.possibleDuplicateOf != nil)

@@ -105,6 +105,9 @@ struct WidgetController: RouteCollection {
             value: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
                 + "frame-ancestors \(WidgetRules.frameAncestors(allowed)); base-uri 'none'; object-src 'none'")
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        // Under «no-referrer» browsers send `Origin: null` with a form post; the frame's own posts must
+        // carry their origin for the check in `submit`, and nothing leaves for other sites.
+        response.headers.replaceOrAdd(name: "Referrer-Policy", value: "same-origin")
         return response
     }
 

@@ -306,7 +306,7 @@ struct DeskController: RouteCollection {
             layout: await Layout.make(for: request, title: "Обращение № \(appeal.number)"), number: appeal.number,
             version: appeal.lockVersion, status: Strings.title(appeal.status), category: appeal.categoryName,
             subcategory: appeal.subcategoryName, fastTrack: appeal.fastTrack, kindTitle: Strings.title(appeal.kind),
-            channel: Strings.title(appeal.channel), text: appeal.text, applicant: appeal.applicantName.full, email: appeal.email,
+            channel: Strings.channel(appeal.channel, source: appeal.source), text: appeal.text, applicant: appeal.applicantName.full, email: appeal.email,
             phone: appeal.phone, locality: appeal.locality, conflictName: appeal.conflictName, problemAddress: appeal.problemAddress,
             organisation: organisation?.name, executor: appeal.$executor.id.flatMap { names[$0] },
             delegatedByRule: appeal.delegatedByRule, stage: appeal.stage.map(Strings.title),

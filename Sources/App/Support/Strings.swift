@@ -468,6 +468,12 @@ enum Strings {
         return lines.joined(separator: "\n")
     }
 
+    /// The channel with where it came from: «Виджет · https://admin.volzhsky.ru», «Open311 · Мой город».
+    static func channel(_ channel: IntakeChannel, source: String?) -> String {
+        guard let source, !source.isEmpty else { return title(channel) }
+        return "\(title(channel)) · \(source)"
+    }
+
     static func title(_ channel: IntakeChannel) -> String {
         switch channel {
         case .portal: "Портал"

@@ -71,6 +71,7 @@ struct WidgetTests {
             let policy = choose.headers.first(name: "Content-Security-Policy") ?? ""
             #expect(policy.contains("frame-ancestors 'self' \(Self.site);"))
             #expect(!choose.headers.contains(name: "X-Frame-Options"))
+            #expect(choose.headers.first(name: "Referrer-Policy") == "same-origin")
             #expect(choose.body.string.contains("trade-refund-defective") && choose.body.string.contains(department.name))
             let card = try await app.testing().sendRequest(.GET, "/widget/form?\(query)&subcategory=trade-refund-defective")
             #expect(card.status == .ok && card.body.string.contains("answers[purchaseDate]"))
