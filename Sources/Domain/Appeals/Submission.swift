@@ -108,9 +108,11 @@ public enum AppealRules {
         }
         let text = draft.text?.nonBlank
         if text == nil { errors.add("text", .required) } else if text!.count > maximumText { errors.add("text", .tooLong) }
+        if let text, hasControlCharacters(text) { errors.add("text", .invalidValue) }
         func optional(_ field: String, _ value: String?, limit: Int = maximumField) -> String? {
             guard let value = value?.nonBlank else { return nil }
             if value.count > limit { errors.add(field, .tooLong) }
+            if hasControlCharacters(value) { errors.add(field, .invalidValue) }
             return value
         }
         let locality = optional("locality", draft.locality)
@@ -133,6 +135,12 @@ public enum AppealRules {
             problemAddress: problemAddress, territoryID: draft.territoryID!, answers: answers)
     }
 
+    /// Characters no form can type and no answer letter may carry: C0 controls other than tab and line
+    /// breaks, and DEL. NUL above all, which PostgreSQL refuses in text.
+    static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t") || $0.value == 0x7F }
+    }
+
     /// Answers keyed by question code, typed by the question; unknown codes are dropped.
     static func validateAnswers(
         _ answers: [String: String], questions: [ExtraQuestion], into errors: inout FieldErrors
@@ -147,6 +155,7 @@ public enum AppealRules {
             switch question.type {
             case .text:
                 if value.count > maximumField { errors.add(field, .tooLong) }
+                if hasControlCharacters(value) { errors.add(field, .invalidValue) }
             case .number:
                 if Double(value.replacing(",", with: ".").replacing(" ", with: "")) == nil { errors.add(field, .invalidValue) }
             case .date:

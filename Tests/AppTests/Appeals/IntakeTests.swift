@@ -87,6 +87,13 @@ struct IntakeTests {
             let fields = Set(try response.content.decode(APIErrorBody.self).fields?.map(\.field) ?? [])
             #expect(fields == ["text", "phone", "birthDate", "conflictInn", "answers.purchaseDate", "answers.claimFiled", "consent"])
 
+            // A control character (NUL, which PostgreSQL refuses in text) is refused per field, not a 500.
+            var control = try await body(app, text: "Текст\u{0}с нулевым символом")
+            control.fields["subject"] = "Тема\u{7}"
+            let refusedControl = try await api.send(.POST, "/api/v1/appeals", json: control)
+            #expect(refusedControl.status == .unprocessableEntity)
+            #expect(Set(try refusedControl.content.decode(APIErrorBody.self).fields?.map(\.field) ?? []) == ["text", "subject"])
+
             var missing = AppealBody(fields: [:])
             missing.consent = true
             let empty = try await api.send(.POST, "/api/v1/appeals", json: missing)
