@@ -167,7 +167,7 @@ ci_start() {
         return 1
     fi
     if ! _ci_pg pg_ctl -D "$CI_TMP/pg/data" -l "$CI_TMP/pg/postgres.log" -w -t 30 start -o \
-        "-c listen_addresses=127.0.0.1 -p $pgport -k $CI_TMP/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        "-c listen_addresses=127.0.0.1 -p $pgport -k $CI_TMP/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500" \
         >/dev/null; then
         tail -n 30 "$CI_TMP/pg/postgres.log" >&2 2>/dev/null
         _ci_err "PostgreSQL did not start on 127.0.0.1:$pgport (log above)"
