@@ -34,6 +34,14 @@ enum ClassifierService {
     }
 
     /// The classifier as it stands (retired items left out), in file order.
+    /// A subcategory open for filing: it and its category are not retired; nil otherwise.
+    static func openSubcategory(_ code: String, on db: any Database) async throws -> Subcategory? {
+        guard let subcategory = try await Subcategory.query(on: db).filter(\.$code == code).filter(\.$isRetired == false)
+            .with(\.$category).first(), !subcategory.category.isRetired
+        else { return nil }
+        return subcategory
+    }
+
     static func current(on db: any Database) async throws -> ClassifierSpec {
         let categories = try await Category.query(on: db).filter(\.$isRetired == false).sort(\.$position).all()
         let subcategories = try await Subcategory.query(on: db).filter(\.$isRetired == false).sort(\.$position).all()

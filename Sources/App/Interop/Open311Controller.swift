@@ -151,9 +151,9 @@ struct Open311Controller: RouteCollection {
 
     /// A subcategory open for filing, or 404.
     private static func openSubcategory(_ code: String, on db: any Database) async throws -> Subcategory {
-        guard let subcategory = try await Subcategory.query(on: db).filter(\.$code == code).with(\.$category).first(),
-            !subcategory.isRetired, !subcategory.category.isRetired
-        else { throw Open311.Failure(404, "service_code \(code) not found") }
+        guard let subcategory = try await ClassifierService.openSubcategory(code, on: db) else {
+            throw Open311.Failure(404, "service_code \(code) not found")
+        }
         return subcategory
     }
 

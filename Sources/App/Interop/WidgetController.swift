@@ -102,8 +102,7 @@ struct WidgetController: RouteCollection {
         let response = try await request.view.render("widget/form", page).encodeResponse(status: status, for: request)
         response.headers.replaceOrAdd(
             name: "Content-Security-Policy",
-            value: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
-                + "frame-ancestors \(WidgetRules.frameAncestors(allowed)); base-uri 'none'; object-src 'none'")
+            value: SecurityHeadersMiddleware.contentSecurityPolicy(frameAncestors: WidgetRules.frameAncestors(allowed)))
         response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
         // Under «no-referrer» browsers send `Origin: null` with a form post; the frame's own posts must
         // carry their origin for the check in `submit`, and nothing leaves for other sites.
@@ -143,7 +142,7 @@ struct WidgetController: RouteCollection {
             return try await Self.refused(request, refusal, org: org, site: site)
         }
         let code = (try? request.query.get(String.self, at: "subcategory"))?.nonBlank
-        if let code, let subcategory = try await Self.subcategory(code, on: request.db) {
+        if let code, let subcategory = try await ClassifierService.openSubcategory(code, on: request.db) {
             return try await Self.render(
                 request,
                 try await Self.card(request, context, subcategory: subcategory, values: [:], answers: [:], failure: nil, consent: false),
@@ -156,13 +155,6 @@ struct WidgetController: RouteCollection {
             Group(name: category.name, items: category.subcategories.map { Choice(value: $0.code, label: $0.name, selected: false) })
         }
         return try await Self.render(request, page, allowed: context.allowed)
-    }
-
-    private static func subcategory(_ code: String, on db: any Database) async throws -> Subcategory? {
-        guard let subcategory = try await Subcategory.query(on: db).filter(\.$code == code).filter(\.$isRetired == false)
-            .with(\.$category).first(), !subcategory.category.isRetired
-        else { return nil }
-        return subcategory
     }
 
     /// The territories the organisation serves (all of the region's for one that names none).
@@ -238,7 +230,7 @@ struct WidgetController: RouteCollection {
         } catch let refusal as Refusal {
             return try await Self.refused(request, refusal, org: org, site: site)
         }
-        guard let code = form.subcategory?.nonBlank, let subcategory = try await Self.subcategory(code, on: request.db) else {
+        guard let code = form.subcategory?.nonBlank, let subcategory = try await ClassifierService.openSubcategory(code, on: request.db) else {
             throw AppError.notFound
         }
         let territories = try await Self.territories(context, on: request.db)

@@ -4,9 +4,13 @@ import Vapor
 /// sniffing, no referrer (confirmation links carry tokens), and a content policy that allows only our
 /// own scripts, styles and images.
 struct SecurityHeadersMiddleware: AsyncMiddleware {
-    static let contentSecurityPolicy =
+    static let contentSecurityPolicy = contentSecurityPolicy(frameAncestors: "'none'")
+
+    /// The one policy, with who may frame the page (`'none'` everywhere but the widget's form).
+    static func contentSecurityPolicy(frameAncestors: String) -> String {
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
-        + "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+            + "frame-ancestors \(frameAncestors); base-uri 'none'; object-src 'none'"
+    }
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let response = try await next.respond(to: request)

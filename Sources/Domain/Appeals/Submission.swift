@@ -138,7 +138,11 @@ public enum AppealRules {
     /// Characters no form can type and no answer letter may carry: C0 controls other than tab and line
     /// breaks, and DEL. NUL above all, which PostgreSQL refuses in text.
     static func hasControlCharacters(_ text: String) -> Bool {
-        text.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t") || $0.value == 0x7F }
+        text.unicodeScalars.contains(where: isControlCharacter)
+    }
+
+    static func isControlCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.value < 0x20 && scalar != "\n" && scalar != "\r" && scalar != "\t") || scalar.value == 0x7F
     }
 
     /// Answers keyed by question code, typed by the question; unknown codes are dropped.

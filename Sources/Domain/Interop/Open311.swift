@@ -239,12 +239,7 @@ public enum Open311 {
         public subscript(_ name: String) -> String? { values[name] }
 
         static func printable(_ text: String) -> String {
-            var out = String.UnicodeScalarView()
-            for scalar in text.unicodeScalars
-            where !(scalar.value < 0x20 && scalar != "\n" && scalar != "\r" && scalar != "\t") && scalar.value != 0x7F {
-                out.append(scalar)
-            }
-            return String(out)
+            String(String.UnicodeScalarView(text.unicodeScalars.filter { !AppealRules.isControlCharacter($0) }))
         }
 
         private static func decode(_ part: Substring) -> String? {
