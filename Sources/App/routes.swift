@@ -41,6 +41,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: AdminController())
     try pages.register(collection: PartnersController())
     try pages.register(collection: WidgetSitesController())
+    try pages.register(collection: APIDocsController())
     try pages.register(collection: ClassifierAdminController())
     try pages.register(collection: ClassifierItemController())
     try pages.register(collection: RoutingAdminController())

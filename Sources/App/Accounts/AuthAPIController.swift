@@ -28,10 +28,14 @@ struct AuthAPIController: RouteCollection {
 
     func boot(routes: any RoutesBuilder) throws {
         let auth = routes.grouped("auth")
-        auth.post("register", use: register)
-        auth.post("token", use: token)
-        auth.delete("token", use: revoke)
-        routes.get("me", use: me)
+        auth.post("register", use: register).document(.init(
+            "Регистрация гражданина", description: "Создаёт учётную запись гражданина (согласие на обработку персональных данных обязательно).",
+            access: .open, body: RegisterBody.self, status: 201, response: UserDTO.self))
+        auth.post("token", use: token).document(.init(
+            "Вход: выдать токен", description: "Логин — адрес почты или телефон. Токен передаётся в заголовке Authorization: Bearer.",
+            access: .open, body: TokenBody.self))
+        auth.delete("token", use: revoke).document(.init("Выход: отозвать токен, с которым сделан запрос", status: 204))
+        routes.get("me", use: me).document(.init("Текущий пользователь и его роли"))
     }
 
     @Sendable
@@ -80,20 +84,28 @@ struct AuthAPIController: RouteCollection {
 /// `/api/v1/organisations`, `/territories`, `/spheres`, `/users`: the directory and staff management.
 struct DirectoryAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.get("organisations", use: listOrganisations)
-        routes.post("organisations", use: createOrganisation)
-        routes.get("organisations", ":id", use: showOrganisation)
-        routes.patch("organisations", ":id", use: updateOrganisation)
-        routes.get("organisations", ":id", "staff", use: listStaff)
-        routes.get("territories", use: listTerritories)
-        routes.post("territories", use: createTerritory)
-        routes.patch("territories", ":id", use: updateTerritory)
-        routes.get("spheres", use: listSpheres)
-        routes.post("staff", use: createStaff)
-        routes.get("users", ":id", use: showUser)
-        routes.patch("users", ":id", use: updateUser)
-        routes.post("users", ":id", "grants", use: addGrant)
-        routes.delete("users", ":id", "grants", ":grantId", use: removeGrant)
+        routes.get("organisations", use: listOrganisations).document(.init("Справочник организаций (для сотрудников)"))
+        routes.post("organisations", use: createOrganisation).document(.init(
+            "Создать организацию", body: OrganisationInput.self, status: 201, response: OrganisationDTO.self))
+        routes.get("organisations", ":id", use: showOrganisation).document(.init("Организация", uuid: ["id"]))
+        routes.patch("organisations", ":id", use: updateOrganisation).document(.init(
+            "Изменить организацию (пропущенные поля не меняются)", body: OrganisationInput.self, uuid: ["id"]))
+        routes.get("organisations", ":id", "staff", use: listStaff).document(.init("Сотрудники организации", uuid: ["id"]))
+        routes.get("territories", use: listTerritories).document(.init("Справочник территорий"))
+        routes.post("territories", use: createTerritory).document(.init(
+            "Создать территорию", body: TerritoryInput.self, status: 201, response: TerritoryDTO.self))
+        routes.patch("territories", ":id", use: updateTerritory).document(.init(
+            "Изменить территорию", body: TerritoryInput.self, uuid: ["id"]))
+        routes.get("spheres", use: listSpheres).document(.init("Сферы защиты прав потребителей", access: .open))
+        routes.post("staff", use: createStaff).document(.init(
+            "Создать учётную запись сотрудника", body: StaffInput.self, status: 201, response: UserDTO.self))
+        routes.get("users", ":id", use: showUser).document(.init("Пользователь", uuid: ["id"]))
+        routes.patch("users", ":id", use: updateUser).document(.init(
+            "Изменить пользователя (блокировка, контакты)", body: UserPatch.self, uuid: ["id"]))
+        routes.post("users", ":id", "grants", use: addGrant).document(.init(
+            "Выдать роль в организации", body: GrantInput.self, status: 201, response: UserDTO.GrantDTO.self, uuid: ["id"]))
+        routes.delete("users", ":id", "grants", ":grantId", use: removeGrant).document(.init(
+            "Отозвать роль", status: 204, uuid: ["id", "grantId"]))
     }
 
     @Sendable

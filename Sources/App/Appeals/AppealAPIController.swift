@@ -120,13 +120,27 @@ struct AppealDTO: Content {
 struct AppealAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.grouped(RequireUserMiddleware()).on(.POST, "appeals", body: .collect(maxSize: AppealUploads.maxBody), use: create)
-        routes.get("appeals", use: mine)
-        routes.get("appeals", ":number", use: show)
-        routes.get("appeals", ":number", "history", use: history)
-        routes.get("appeals", ":number", "attachments", ":id", use: attachment)
-        routes.post("appeals", ":number", "reply", use: reply)
-        routes.post("appeals", ":number", "moderation", use: moderate)
-        routes.get("moderation", "queue", use: queue)
+            .document(.init(
+                "Подать обращение",
+                description: "Регистрирует обращение и возвращает его с номером. С заголовком Idempotency-Key повтор того же запроса "
+                    + "возвращает то же обращение (200, Idempotent-Replayed: true). Файлы — частями multipart/form-data (files).",
+                body: AppealCardInput.self, multipart: true, status: 201, also: [200], response: AppealDTO.self))
+        routes.get("appeals", use: mine).document(.init("Мои обращения (последние 100)"))
+        routes.get("appeals", ":number", use: show).document(.init(
+            "Обращение по номеру", description: "Заявителю и сотрудникам, чья роль охватывает исполнителя; остальным 404."))
+        routes.get("appeals", ":number", "history", use: history).document(.init("История обращения"))
+        routes.get("appeals", ":number", "attachments", ":id", use: attachment).document(.init(
+            "Файл обращения", media: AttachmentKind.allCases.map(\.mediaType), uuid: ["id"]))
+        routes.post("appeals", ":number", "reply", use: reply).document(.init(
+            "Ответ заявителя на уточняющий вопрос исполнителя", body: ReplyBody.self))
+        routes.post("appeals", ":number", "moderation", use: moderate).document(.init(
+            "Решение модератора: принять или отклонить", body: ModerationInput.self))
+        routes.get("moderation", "queue", use: queue).document(.init(
+            "Очередь модерации, старые первыми",
+            query: [
+                .integer("limit", "Сколько на странице (1–100, по умолчанию 50)", minimum: 1, maximum: 100),
+                .string("after", "Курсор следующей страницы (поле next)"),
+            ]))
     }
 
     struct EventDTO: Content {

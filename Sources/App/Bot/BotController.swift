@@ -20,10 +20,13 @@ struct BotController: RouteCollection {
     }
 
     func bootAPI(_ api: any RoutesBuilder) {
-        api.post("bot", "ask", use: ask)
-        api.get("bot", "queue", use: apiQueue)
-        api.post("bot", "queue", ":id", "teach", use: apiTeach)
-        api.get("bot", "menu", use: menu)
+        api.post("bot", "ask", use: ask).document(.init(
+            "Спросить чат-бота", description: "Ответ из базы вопросов или предложение позвать консультанта. Не чаще нескольких вопросов в секунду с адреса.",
+            access: .open, body: AskInput.self))
+        api.get("bot", "queue", use: apiQueue).document(.init("Вопросы, на которые бот не ответил (для обучения)"))
+        api.post("bot", "queue", ":id", "teach", use: apiTeach).document(.init(
+            "Обучить бота: связать вопрос с ответом из FAQ", body: TeachInput.self, status: 204, uuid: ["id"]))
+        api.get("bot", "menu", use: menu).document(.init("Меню быстрых тем бота", access: .open))
     }
 
     // MARK: Menu and synonyms

@@ -14,7 +14,10 @@ struct ChatSocketController {
     }
 
     func bootAPI(_ api: any RoutesBuilder) {
-        api.get("ws") { request in try await upgrade(request, checkOrigin: false) }
+        api.get("ws") { request in try await upgrade(request, checkOrigin: false) }.document(.init(
+            "WebSocket чата: консультации и переписка сотрудников",
+            description: "Протокол кадров — docs/chat-protocol.md. Гражданин без входа подключается с ключом консультации.",
+            access: .optionalToken, upgrades: true))
     }
 
     /// Decides who is connecting while this is still an HTTP request, so a refusal is a plain 403 page;

@@ -19,22 +19,38 @@ struct ConsultationController: RouteCollection {
     }
 
     private func citizenRoutes(_ routes: any RoutesBuilder) {
-        routes.post("start", use: start)
-        routes.post(":id", "operator", use: askForOperator)
-        routes.post(":id", "close", use: citizenClose)
-        routes.post(":id", "transcript", use: transcript)
-        routes.post(":id", "appeal", use: leaveMessage)
-        routes.get(":id", "appeal-form", use: appealForm)
+        let key = APIOperation.Parameter.header("X-Chat-Token", "Ключ чата из ответа start (или поле token в теле)")
+        routes.post("start", use: start).document(.init(
+            "Начать онлайн-консультацию",
+            description: "Возвращает ключ чата: с ним гражданин без входа пишет в чат (WebSocket /api/v1/ws) и управляет им.",
+            access: .optionalToken, body: StartInput.self, status: 201, response: ConsultationService.Started.self))
+        routes.post(":id", "operator", use: askForOperator).document(.init(
+            "Позвать консультанта", access: .optionalToken, query: [key], uuid: ["id"]))
+        routes.post(":id", "close", use: citizenClose).document(.init(
+            "Завершить консультацию", access: .optionalToken, query: [key], uuid: ["id"]))
+        routes.post(":id", "transcript", use: transcript).document(.init(
+            "Прислать переписку на почту", access: .optionalToken, query: [key], body: TokenInput.self, status: 202, uuid: ["id"]))
+        routes.post(":id", "appeal", use: leaveMessage).document(.init(
+            "Оставить сообщение: консультация становится обращением", access: .optionalToken, query: [key],
+            body: AppealCardInput.self, status: 201, response: AppealReply.self, uuid: ["id"]))
+        routes.get(":id", "appeal-form", use: appealForm).document(.init(
+            "Что нужно форме обращения из чата: темы, территории, текст чата", access: .optionalToken, query: [key],
+            uuid: ["id"]))
     }
 
     private func operatorRoutes(_ routes: any RoutesBuilder) {
-        routes.get("state", use: consoleState)
-        routes.post("presence", use: presence)
-        routes.post("chats", ":id", "take", use: take)
-        routes.post("chats", ":id", "transfer", use: transfer)
-        routes.post("chats", ":id", "close", use: operatorClose)
-        routes.get("chats", ":id", "appeal", use: toAppeal)
-        routes.get("quick", use: quickAnswers)
+        routes.get("state", use: consoleState).document(.init("Пульт консультанта: очередь и свои чаты"))
+        routes.post("presence", use: presence).document(.init(
+            "Статус консультанта (на месте, перерыв, нет) и сколько чатов сразу", body: PresenceInput.self))
+        routes.post("chats", ":id", "take", use: take).document(.init("Взять чат из очереди", status: 204, uuid: ["id"]))
+        routes.post("chats", ":id", "transfer", use: transfer).document(.init(
+            "Передать чат другому консультанту", body: TransferInput.self, status: 204, uuid: ["id"]))
+        routes.post("chats", ":id", "close", use: operatorClose).document(.init(
+            "Закрыть чат с итогом", body: CloseInput.self, status: 204, uuid: ["id"]))
+        routes.get("chats", ":id", "appeal", use: toAppeal).document(.init(
+            "Оформить чат обращением: переход к форме горячей линии", status: 303, uuid: ["id"]))
+        routes.get("quick", use: quickAnswers).document(.init(
+            "Готовые ответы из FAQ для консультанта", query: [.string("q", "Слова вопроса")]))
     }
 
     // MARK: Citizen

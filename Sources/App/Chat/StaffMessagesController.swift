@@ -17,12 +17,18 @@ struct StaffMessagesController: RouteCollection {
 
     func bootAPI(_ api: any RoutesBuilder) {
         let messages = api.grouped("messages")
-        messages.get("channels", use: apiList)
-        messages.post("channels", use: apiCreateChannel)
-        messages.post("direct", use: apiDirect)
-        messages.post("appeal", ":number", use: apiAppealThread)
-        messages.get("search", use: apiSearch)
-        messages.get("channels", ":id", "messages", use: apiHistory)
+        messages.get("channels", use: apiList).document(.init("Мои каналы переписки сотрудников и непрочитанные"))
+        messages.post("channels", use: apiCreateChannel).document(.init(
+            "Создать канал (межведомственный или внутренний)", body: ChannelInput.self, status: 201, response: Created.self))
+        messages.post("direct", use: apiDirect).document(.init(
+            "Личная переписка с сотрудником (создаётся один раз)", body: DirectInput.self))
+        messages.post("appeal", ":number", use: apiAppealThread).document(.init(
+            "Обсуждение обращения: канал его исполнителей (создаётся один раз)"))
+        messages.get("search", use: apiSearch).document(.init(
+            "Поиск по сообщениям каналов, где я участник", query: [.string("q", "Слова")]))
+        messages.get("channels", ":id", "messages", use: apiHistory).document(.init(
+            "История канала", query: [.integer("after", "Только сообщения с номером больше этого", minimum: 0)],
+            uuid: ["id"]))
     }
 
     private func requireStaff(_ request: Request) async throws -> Actor {

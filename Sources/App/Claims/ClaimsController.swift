@@ -16,9 +16,17 @@ struct ClaimsController: RouteCollection {
     }
 
     func bootAPI(_ api: any RoutesBuilder) {
-        api.get("claims", use: apiTypes)
-        api.post("claims", ":type", use: apiCompose)
-        api.get("claims", "d", ":token", "docx", use: docx)
+        api.get("claims", use: apiTypes).document(.init(
+            "Виды претензий и поля их форм", description: "Каждый вид: поля, их варианты, срок ответа продавца, нормы закона.",
+            access: .open))
+        api.post("claims", ":type", use: apiCompose).document(.init(
+            "Составить претензию",
+            description: "Возвращает готовый документ (текст, ссылки на печатную форму и DOCX) и расчёт неустойки. Со входом черновик сохраняется в кабинете.",
+            access: .optionalToken, body: ClaimInput.self, status: 201, response: ComposedDTO.self,
+            pathValues: ["type": ClaimType.allCases.map(\.rawValue)]))
+        api.get("claims", "d", ":token", "docx", use: docx).document(.init(
+            "Претензия в формате DOCX (по ссылке из ответа)", access: .open,
+            media: ["application/vnd.openxmlformats-officedocument.wordprocessingml.document"]))
     }
 
     static func type(_ request: Request) throws -> ClaimType {

@@ -6,10 +6,18 @@ import Vapor
 struct ClassifierAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let classifier = routes.grouped("classifier")
-        classifier.get(use: show)
-        classifier.get("export", use: export)
-        classifier.on(.POST, "import", body: .collect(maxSize: "8mb"), use: importFile)
-        classifier.get("history", use: history)
+        classifier.get(use: show).document(.init(
+            "Классификатор обращений", description: "Сферы, категории и подкатегории со сроками ответа и дополнительными вопросами.",
+            access: .open))
+        classifier.get("export", use: export).document(.init(
+            "Выгрузить классификатор файлом", query: [.oneOf("format", ["json", "csv"], "Формат файла, по умолчанию json")],
+            response: ClassifierSpec.self, media: ["text/csv"]))
+        classifier.on(.POST, "import", body: .collect(maxSize: "8mb"), use: importFile).document(.init(
+            "Загрузить новую версию классификатора",
+            description: "Тело — сам файл: JSON в формате выгрузки или CSV (?format=csv или Content-Type: text/csv). Файл с ошибками не меняет ничего.",
+            query: [.oneOf("format", ["json", "csv"], "Формат файла")], body: ClassifierSpec.self))
+        classifier.get("history", use: history).document(.init(
+            "История изменений классификатора (последние 200)", query: [.string("code", "Код категории или подкатегории")]))
     }
 
     /// The classifier is public: apps build their forms from it.

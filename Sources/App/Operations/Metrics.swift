@@ -95,8 +95,10 @@ extension Application {
 /// `/health/live` (the process answers), `/health/ready` (the database answers), `/metrics`.
 struct OperationsController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.get("health", "live", use: live)
-        routes.get("health", "ready", use: ready)
+        routes.get("health", "live", use: live).document(.init("Сервер работает", access: .open))
+        routes.get("health", "ready", use: ready).document(.init(
+            "Сервер готов принимать запросы (база данных отвечает)", description: "503, пока база недоступна.", access: .open,
+            also: [503], response: Health.self))
         routes.get("metrics", use: metrics)
     }
 

@@ -187,7 +187,7 @@ enum KnowledgeBaseService {
         request.application.viewCounter.count(.faq, try entry.requireID())
     }
 
-    enum VoteResult: String, Content {
+    enum VoteResult: String, Content, CaseIterable {
         case counted
         case changed
         case unchanged

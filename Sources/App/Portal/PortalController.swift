@@ -16,10 +16,21 @@ struct PortalController: RouteCollection {
     }
 
     func bootAPI(_ api: any RoutesBuilder) {
-        api.get("kb", "articles", use: apiArticles)
-        api.get("kb", "articles", ":slug", use: apiArticle)
-        api.get("faq", use: apiFAQ)
-        api.post("faq", ":slug", "vote", use: apiVote)
+        let spheres = SphereCode.allCases.map(\.rawValue)
+        api.get("kb", "articles", use: apiArticles).document(.init(
+            "Статьи базы знаний", description: "Опубликованные статьи; сотрудникам видны и статьи для специалистов.",
+            access: .optionalToken,
+            query: [
+                .oneOf("sphere", spheres, "Сфера"),
+                .oneOf("kind", ArticleKind.allCases.map(\.rawValue), "Вид материала"),
+                .string("tag", "Метка"),
+            ]))
+        api.get("kb", "articles", ":slug", use: apiArticle).document(.init(
+            "Статья целиком (Markdown и HTML)", access: .optionalToken))
+        api.get("faq", use: apiFAQ).document(.init(
+            "Часто задаваемые вопросы", access: .open, query: [.oneOf("sphere", spheres, "Сфера")]))
+        api.post("faq", ":slug", "vote", use: apiVote).document(.init(
+            "Оценить ответ: помог или нет (один голос от человека)", body: APIVoteInput.self))
     }
 
     // MARK: Names

@@ -32,7 +32,9 @@ struct CuratorController: RouteCollection {
             routes.get("curator", "appeals", use: { request async throws -> CuratorDTO in
                 _ = try request.requireUser()
                 return try await CuratorController.lists(request)
-            })
+            }).document(.init(
+                "Контроль куратора: просроченные, истекающие, с низкой оценкой",
+                query: [.oneOf("list", List.allCases.map(\.rawValue), "Список (по умолчанию просроченные)")]))
         }
     }
 

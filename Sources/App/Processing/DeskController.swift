@@ -61,10 +61,30 @@ struct DeskController: RouteCollection {
     }
 
     func bootAPI(_ api: any RoutesBuilder) {
-        api.get("workspace", use: workspaceAPI)
+        api.get("workspace", use: workspaceAPI).document(.init(
+            "Рабочее место сотрудника: папки и список обращений",
+            query: [
+                .uuid("organisation", "Организация (если их несколько)"),
+                .oneOf("folder", WorkspaceFolder.allCases.map(\.rawValue), "Папка"),
+                .date("dueBefore", "Срок ответа не позже даты"),
+                .oneOf("overdue", ["1"], "Только просроченные"),
+                .oneOf("delegated", ["1"], "Только переданные по правилу"),
+                .oneOf("channel", IntakeChannel.allCases.map(\.rawValue), "Канал поступления"),
+                .oneOf("stage", AppealStage.allCases.map(\.rawValue), "Этап"),
+                .string("q", "Поиск по номеру, заявителю, тексту"),
+                .oneOf("sort", ["asc", "desc"], "По сроку: asc — ближайшие первыми, desc — новые первыми"),
+                .oneOf("limit", ["10", "50", "100"], "Размер страницы"),
+                .string("after", "Курсор следующей страницы"),
+                .oneOf("mine", ["1"], "Только мои"),
+            ]))
         api.grouped(RequireUserMiddleware()).on(.POST, "appeals", ":number", "actions", body: .collect(maxSize: AppealUploads.maxBody), use: actAPI)
-        api.get("appeals", ":number", "notes", use: notesAPI)
-        api.post("appeals", ":number", "notes", use: addNoteAPI)
+            .document(.init(
+                "Действие над обращением (назначить, ответить, утвердить, вернуть, продлить…)",
+                description: "Если обращение уже изменил кто-то другой — 409, и в поле appeal обращение как оно есть сейчас.",
+                body: ProcessingInput.self, multipart: true, response: AppealDTO.self))
+        api.get("appeals", ":number", "notes", use: notesAPI).document(.init("Служебные заметки к обращению"))
+        api.post("appeals", ":number", "notes", use: addNoteAPI).document(.init(
+            "Добавить служебную заметку", body: NoteInput.self))
     }
 
     // MARK: Workspace

@@ -169,7 +169,9 @@ struct ContactsController: RouteCollection {
                     try request.content.decode(ContactInput.self), actor: try await request.requireActor(), app: request.application,
                     now: request.now)
                 return try await ContactDTO(record).encodeResponse(status: .created, for: request)
-            }
+            }.document(.init(
+                "Учесть консультацию (звонок, приём, выезд) для отчётов", body: ContactInput.self, status: 201,
+                response: ContactDTO.self))
         }
     }
 

@@ -14,11 +14,17 @@ struct OpenDataController: RouteCollection {
 
     func boot(routes: any RoutesBuilder) throws {
         routes.get("opendata", "appeals.csv") { try await Self.export($0, json: false) }
-        routes.get("opendata", "appeals.json") { try await Self.export($0, json: true) }
+        routes.get("opendata", "appeals.json") { try await Self.export($0, json: true) }.document(.init(
+            "Открытые данные: обращения без персональных данных",
+            description: "Без имён, контактов, адресов, названий организаций и текстов. Период не длиннее года; по умолчанию прошлый месяц. "
+                + "То же в CSV: /opendata/appeals.csv.",
+            access: .open,
+            query: [.date("from", "Первый день периода"), .date("to", "Последний день периода")],
+            response: [Record].self))
     }
 
     /// One published record.
-    struct Record: Encodable {
+    struct Record: Codable {
         var number: String
         var registered: String
         var channel: String

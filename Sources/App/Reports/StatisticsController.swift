@@ -18,18 +18,29 @@ struct StatisticsController: RouteCollection {
 
     struct API: RouteCollection {
         func boot(routes: any RoutesBuilder) throws {
+            let period: [APIOperation.Parameter] = [.date("from", "Первый день периода (по умолчанию — текущий квартал)"), .date("to", "Последний день периода"), .uuid("organisation", "Организация (по умолчанию — всё, что доступно)")]
             routes.get("stats", "dashboard") { request async throws -> Dashboard in
                 _ = try request.requireUser()
                 let ask = try await StatRequest.of(request)
                 return try await StatisticsService.dashboard(ask, app: request.application, now: request.now)
-            }
+            }.document(.init(
+                "Статистика за период: показатели, сроки, удовлетворённость, разрезы", query: period))
             for format in ReportExport.FileFormat.allCases {
                 routes.get("stats", "report.\(format.rawValue)") { request in try await ReportExport.download(request, format: format) }
+                    .document(.init(
+                        "Отчёт за период файлом (\(format.rawValue.uppercased()))",
+                        query: period + [.oneOf("table", ReportExport.Kind.allCases.map(\.rawValue), "Только одна таблица")],
+                        media: [String(format.contentType.prefix { $0 != ";" })]))
             }
             routes.get("stats", "appeals") { request async throws -> DrillDown in
                 _ = try request.requireUser()
                 return try await StatisticsController.drill(request)
-            }
+            }.document(.init(
+                "Обращения за цифрой показателя (не больше 200)",
+                query: period + [
+                    .init(name: "dimension", schema: ["type": "string"], description: "Разрез (например, sphere, territory, status)", required: true),
+                    .init(name: "value", schema: ["type": "string"], description: "Значение разреза", required: true),
+                ]))
         }
     }
 

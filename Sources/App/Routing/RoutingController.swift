@@ -21,10 +21,17 @@ struct RoutingRuleDTO: Content {
 /// `/api/v1/routing-rules` (admins) and `/api/v1/routing/resolve` (staff).
 struct RoutingAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.get("routing-rules", use: list)
-        routes.post("routing-rules", use: create)
-        routes.delete("routing-rules", ":id", use: delete)
-        routes.get("routing", "resolve", use: resolve)
+        routes.get("routing-rules", use: list).document(.init("Правила маршрутизации обращений"))
+        routes.post("routing-rules", use: create).document(.init(
+            "Добавить правило маршрутизации", body: RoutingRuleInput.self, status: 201, response: RoutingRuleDTO.self))
+        routes.delete("routing-rules", ":id", use: delete).document(.init("Удалить правило", status: 204, uuid: ["id"]))
+        routes.get("routing", "resolve", use: resolve).document(.init(
+            "Куда направится обращение",
+            description: "organisationId — единственный исполнитель; candidates — несколько подходящих правил.",
+            query: [
+                .init(name: "subcategory", schema: ["type": "string"], description: "Код подкатегории", required: true),
+                .init(name: "territory", schema: ["type": "string", "format": "uuid"], description: "Территория", required: true),
+            ]))
     }
 
     @Sendable

@@ -270,7 +270,14 @@ struct SearchController: RouteCollection {
     }
 
     func bootAPI(_ api: any RoutesBuilder) {
-        api.get("search", use: { request async throws -> SearchDTO in try await Self.results(request) })
+        api.get("search", use: { request async throws -> SearchDTO in try await Self.results(request) }).document(.init(
+            "Поиск по порталу (русская морфология)",
+            description: "items — материалы (статьи, вопросы, шаблоны претензий), topics — подходящие темы обращений.",
+            access: .open,
+            query: [
+                .string("q", "Запрос"),
+                .string("kind", "Только материалы одного вида (article, faq, template, topic)"),
+            ]))
     }
 
     /// Materials (articles, FAQ, claim templates) and, apart, the appeal topics that fit: people who

@@ -72,7 +72,7 @@ struct APIErrorBody: Content {
 extension Request {
     /// API requests get JSON errors; everything else gets pages.
     var wantsJSON: Bool {
-        url.path.hasPrefix("/api/") || url.path == "/metrics"
+        url.path.hasPrefix("/api/") || url.path == "/metrics" || url.path.hasSuffix(".json")
             || (headers.first(name: .accept)?.contains("application/json") ?? false)
     }
 }
@@ -123,6 +123,10 @@ struct AppErrorMiddleware: AsyncMiddleware {
         case is DecodingError:
             status = .badRequest
             reason = "Malformed request body: \(String(describing: error))"
+        case _ where String(reflecting: type(of: error)).hasPrefix("MultipartKit."):
+            // The multipart parser's own error type is private; a body it cannot read is the client's fault.
+            status = .badRequest
+            reason = "Malformed multipart body"
         default:
             request.logger.report(error: error)
         }

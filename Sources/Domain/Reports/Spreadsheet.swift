@@ -7,7 +7,7 @@ import Foundation
 /// repair prompt: typed numeric cells (with number formats), inline strings, a bold filled header
 /// row frozen under the title, column widths, and core properties.
 public enum Spreadsheet {
-    public enum Format: String, Sendable, Codable {
+    public enum Format: String, Sendable, Codable, CaseIterable {
         case count, money, share, decimal
     }
 
