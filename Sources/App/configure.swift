@@ -120,6 +120,9 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
             app.mailWorker = worker
             app.lifecycle.use(MailWorkerLifecycle(worker: worker))
         }
+        let webhooks = WebhookWorker(app: app)
+        app.webhookWorker = webhooks
+        app.lifecycle.use(WebhookWorkerLifecycle(worker: webhooks))
         app.lifecycle.use(PeriodicLifecycle.housekeeping)
         app.lifecycle.use(PeriodicLifecycle.scheduledJobs)
         app.lifecycle.use(PeriodicLifecycle.statistics)

@@ -42,6 +42,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: PartnersController())
     try pages.register(collection: WidgetSitesController())
     try pages.register(collection: APIDocsController())
+    try pages.register(collection: WebhooksController())
     try pages.register(collection: ClassifierAdminController())
     try pages.register(collection: ClassifierItemController())
     try pages.register(collection: RoutingAdminController())

@@ -119,7 +119,7 @@ final class Appeal: Model, @unchecked Sendable {
 final class AppealEvent: Model, @unchecked Sendable {
     static let schema = "appeal_events"
 
-    enum Action: String, Codable, Sendable {
+    enum Action: String, Codable, Sendable, CaseIterable {
         case submitted, accepted, rejected, recategorised, reassigned, markedDuplicate = "marked_duplicate"
         // Processing: one per `AppealTransition`, plus the citizen's later comment on the rating.
         case assigned, executorChanged = "executor_changed", redirected, sentBack = "sent_back", taken

@@ -33,6 +33,7 @@ enum Migrations {
         app.migrations.add(M0025StatisticsDays())
         app.migrations.add(M0026CreatePartnerApps())
         app.migrations.add(M0027CreateWidgetSites())
+        app.migrations.add(M0028CreateWebhooks())
     }
 }
 
