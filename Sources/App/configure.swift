@@ -104,6 +104,8 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
         app.logger.warning("The bot's menu was not seeded (another node may be doing it): \(String(reflecting: error))")
     }
 
+    if let oidc = config.oidc { app.oidcProvider = OIDCProvider(settings: oidc) }
+
     if config.backgroundJobs {
         // Without SMTP, demo mode writes mail to the log; a real installation keeps it in the outbox
         // (nothing is lost, nothing secret lands in logs) until SMTP_HOST is set.

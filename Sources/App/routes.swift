@@ -38,6 +38,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: StaffMessagesController())
     ChatSocketController().boot(pages: pages)
     try pages.register(collection: AuthController())
+    try pages.register(collection: ExternalSignInController())
     try pages.register(collection: AdminController())
     try pages.register(collection: PartnersController())
     try pages.register(collection: WidgetSitesController())

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Domain
 
-@Suite("Webhook rules")
+@Suite("Webhook and external sign-in rules")
 struct InteropRulesTests {
     @Test func aWebhookEndpointIsAnHTTPURLWithoutCredentials() {
         #expect(WebhookRules.endpoint(" https://sed.volgograd.example/hooks/cd?x=1 ") == "https://sed.volgograd.example/hooks/cd?x=1")
@@ -30,5 +30,39 @@ struct InteropRulesTests {
         #expect(WebhookRules.policy.afterFailure(attempts: 3, now: now) == .retry(at: now.addingTimeInterval(240)))
         #expect(WebhookRules.policy.afterFailure(attempts: 11, now: now) == .retry(at: now.addingTimeInterval(6 * 3600)))
         #expect(WebhookRules.policy.afterFailure(attempts: 12, now: now) == .giveUp)
+    }
+
+    @Test func theProvidersClaimsMakeARussianName() {
+        typealias C = ExternalSignIn.Claims
+        #expect(ExternalSignIn.personName(C(subject: "1", name: "Иван Иванов")) == PersonName(surname: "Иванов", name: "Иван", patronymic: nil))
+        #expect(
+            ExternalSignIn.personName(C(subject: "1", name: "Сидоров Иван Петрович"))
+                == PersonName(surname: "Сидоров", name: "Иван", patronymic: "Петрович"))
+        #expect(
+            ExternalSignIn.personName(C(subject: "1", name: "Иванова Мария Ильинична"))
+                == PersonName(surname: "Иванова", name: "Мария", patronymic: "Ильинична"))
+        #expect(
+            ExternalSignIn.personName(C(subject: "1", name: "Anna Maria Smith"))
+                == PersonName(surname: "Smith", name: "Anna", patronymic: "Maria"))
+        // The separate claims win over `name`.
+        #expect(
+            ExternalSignIn.personName(C(subject: "1", name: "x y", givenName: "Ольга", familyName: "Петрова", middleName: "Сергеевна"))
+                == PersonName(surname: "Петрова", name: "Ольга", patronymic: "Сергеевна"))
+        #expect(ExternalSignIn.personName(C(subject: "1", name: "   ")) == nil)
+        #expect(ExternalSignIn.personName(C(subject: "1")) == nil)
+    }
+
+    @Test func tokenTimesAllowAMinuteOfSkew() throws {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        try ExternalSignIn.checkTimes(expires: now.addingTimeInterval(30), issued: now, now: now)
+        try ExternalSignIn.checkTimes(expires: now.addingTimeInterval(-30), issued: now.addingTimeInterval(30), now: now)
+        #expect(throws: ExternalSignIn.TimeProblem.expired) {
+            try ExternalSignIn.checkTimes(expires: now.addingTimeInterval(-61), issued: nil, now: now)
+        }
+        #expect(throws: ExternalSignIn.TimeProblem.issuedInTheFuture) {
+            try ExternalSignIn.checkTimes(expires: now.addingTimeInterval(600), issued: now.addingTimeInterval(120), now: now)
+        }
+        #expect(ExternalSignIn.snils("112-233-445 95") == "11223344595")
+        #expect(ExternalSignIn.snils("123") == nil && ExternalSignIn.snils(nil) == nil)
     }
 }

@@ -186,8 +186,52 @@ def new_chrome():
     return drv
 
 
+OIDC_CLIENT_ID = "consumerdesk-e2e"
+OIDC_USER = {
+    "sub": "esia-ivanova", "email": "ivanova.m@example.ru", "email_verified": True, "name": "Мария Иванова",
+    "phone_number": "+7 927 555-77-11", "snils": "112-233-445 95",
+}
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory):
+def oidc_issuer(tmp_path_factory: pytest.TempPathFactory):
+    """oidc-provider-mock (a real OpenID Connect provider: RS256 tokens, JWKS, code flow) on 127.0.0.1."""
+    import json
+    import sys
+
+    binary = Path(sys.executable).parent / "oidc-provider-mock"
+    if not binary.exists():
+        pytest.fail(f"{binary} is missing: install the pinned test tools (scripts/services.sh)", pytrace=False)
+    port = _free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("oidc") / "oidc.log"
+    log_file = open(log_path, "wb")
+    proc = subprocess.Popen(
+        [str(binary), "-H", "127.0.0.1", "-p", str(port), "--user-claims", json.dumps(OIDC_USER, ensure_ascii=False)],
+        stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"oidc-provider-mock exited: {_tail(log_path)}", pytrace=False)
+            try:
+                with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"oidc-provider-mock did not start: {_tail(log_path)}", pytrace=False)
+            time.sleep(0.2)
+        yield issuer
+    finally:
+        _stop(proc)
+        log_file.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: str):
     """Starts `consumerdesk serve` on a free 127.0.0.1 port with a fresh SQLite file; yields the base URL."""
     global _server_log
     binary = os.environ.get("CONSUMERDESK_BIN") or str(REPO_ROOT / ".build" / "debug" / "consumerdesk")
@@ -211,6 +255,10 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         SMTP_SECURITY="none",
         PUBLIC_URL=base_url,
         LOG_LEVEL="info",
+        OIDC_ISSUER=oidc_issuer,
+        OIDC_CLIENT_ID=OIDC_CLIENT_ID,
+        OIDC_CLIENT_SECRET="e2e-secret",
+        OIDC_NAME="Госуслуги",
     )
     log_path = workdir / "server.log"
     proc, log_file = spawn_server(binary, env, log_path)

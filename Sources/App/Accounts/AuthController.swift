@@ -19,6 +19,20 @@ struct AuthController: RouteCollection {
         var login: String
         var next: String?
         var error: String?
+        /// «Войти через …» when an OpenID Connect provider is configured, with its link.
+        var externalName: String?
+        var externalURL: String?
+
+        init(layout: Layout, login: String, next: String?, error: String? = nil, request: Request) {
+            self.layout = layout
+            self.login = login
+            self.next = next
+            self.error = error
+            if let oidc = request.application.config.oidc {
+                externalName = oidc.displayName
+                externalURL = "/auth/oidc/start" + (next.map { "?next=" + OIDCProvider.formEncode($0) } ?? "")
+            }
+        }
     }
 
     struct LoginForm: Content {
@@ -32,7 +46,7 @@ struct AuthController: RouteCollection {
         if request.currentUser != nil { return request.seeOther("/account") }
         let next = request.safeNext(try? request.query.get(String.self, at: "next"))
         return try await request.render(
-            "auth/login", LoginPage(layout: await Layout.make(for: request, title: "Вход"), login: "", next: next))
+            "auth/login", LoginPage(layout: await Layout.make(for: request, title: "Вход"), login: "", next: next, request: request))
     }
 
     @Sendable
@@ -44,7 +58,7 @@ struct AuthController: RouteCollection {
                 "auth/login",
                 LoginPage(
                     layout: await Layout.make(for: request, title: "Вход"), login: form.login ?? "", next: next,
-                    error: error), status: status)
+                    error: error, request: request), status: status)
         }
         guard let login = form.login?.nonBlank, let password = form.password, !password.isEmpty else {
             return try await page(Strings.invalidCredentials, .unprocessableEntity)

@@ -165,7 +165,7 @@ struct WebhooksController: RouteCollection {
             let organisation = input.organisationId?.nonBlank.flatMap(UUID.init(uuidString:))
             if input.organisationId?.nonBlank == nil {
                 errors.add("organisationId", .required)
-            } else if try await organisation.asyncMap({ try await Organisation.find($0, on: request.db) }) == nil {
+            } else if try await organisation.asyncFlatMap({ try await Organisation.find($0, on: request.db) }) == nil {
                 errors.add("organisationId", .notFound)
             }
             let known = Set(WebhookEvents.all)
@@ -227,12 +227,5 @@ struct WebhooksController: RouteCollection {
         delivery.lockedUntil = nil
         try await delivery.update(on: request.db)
         return request.seeOther("/admin/webhooks", flash: "Доставка поставлена в очередь повторно.")
-    }
-}
-
-extension Optional {
-    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

@@ -34,6 +34,7 @@ enum Migrations {
         app.migrations.add(M0026CreatePartnerApps())
         app.migrations.add(M0027CreateWidgetSites())
         app.migrations.add(M0028CreateWebhooks())
+        app.migrations.add(M0029CreateExternalSignIn())
     }
 }
 

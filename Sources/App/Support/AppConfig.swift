@@ -50,6 +50,8 @@ public struct AppConfig: Sendable {
     /// Load the shipped knowledge base (Resources/Portal) into an empty one on start. Always on in the
     /// product; tests that check exact search results start without it.
     public var seedPortal: Bool = true
+    /// Sign-in through an OpenID Connect provider (ЕСИА or another); off unless OIDC_ISSUER is set.
+    public var oidc: OIDCSettings?
 
     public init() {}
 
@@ -111,6 +113,21 @@ public struct AppConfig: Sendable {
             config.trustForwardedFor = try bool("TRUST_FORWARDED_FOR", value)
         }
         config.workingDirectory = env["WORKDIR"]?.nonEmpty
+        if let issuer = env["OIDC_ISSUER"]?.nonEmpty {
+            guard let url = URLComponents(string: issuer), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw ConfigError.invalid("OIDC_ISSUER", issuer)
+            }
+            guard let client = env["OIDC_CLIENT_ID"]?.nonEmpty else {
+                throw ConfigError.invalid("OIDC_CLIENT_ID", "required with OIDC_ISSUER")
+            }
+            var settings = OIDCSettings(issuer: issuer, clientID: client, clientSecret: env["OIDC_CLIENT_SECRET"]?.nonEmpty)
+            if let scope = env["OIDC_SCOPE"]?.nonEmpty {
+                guard scope.split(separator: " ").contains("openid") else { throw ConfigError.invalid("OIDC_SCOPE", "must include openid") }
+                settings.scope = scope
+            }
+            if let name = env["OIDC_NAME"]?.nonEmpty { settings.displayName = name }
+            config.oidc = settings
+        }
         // Demo accounts share a published password: on by default only for a purely local run — not
         // when listening elsewhere, published under another address, or behind a proxy.
         if env["DEMO"]?.nonEmpty == nil {
@@ -186,5 +203,24 @@ extension Application {
     func configured<Key: StorageKey>(_ key: Key.Type) -> Key.Value {
         guard let value = storage[key] else { fatalError("configure() sets up \(Key.Value.self) before use") }
         return value
+    }
+}
+
+/// The OpenID Connect provider citizens may sign in with. The redirect URI registered with it is
+/// `PUBLIC_URL/auth/oidc/callback`.
+public struct OIDCSettings: Sendable, Hashable {
+    /// Exactly as the provider's discovery document states it (the id_token's `iss` must equal it).
+    public var issuer: String
+    public var clientID: String
+    /// Sent with HTTP Basic to the token endpoint; a public client (PKCE only) has none.
+    public var clientSecret: String?
+    public var scope = "openid profile email phone"
+    /// The button's words: «Войти через …».
+    public var displayName = "Госуслуги"
+
+    public init(issuer: String, clientID: String, clientSecret: String?) {
+        self.issuer = issuer
+        self.clientID = clientID
+        self.clientSecret = clientSecret
     }
 }
