@@ -1,19 +1,25 @@
+import Domain
 import Fluent
 import Foundation
 import NIOConcurrencyHelpers
 import Vapor
 
 /// Deletes rows that no longer mean anything: expired sessions, long-expired or revoked tokens,
-/// stale confirmation links and sign-in failures outside every throttle window. Keeps the tables
-/// that are read on every request small.
+/// stale confirmation links and sign-in failures outside every throttle window, unfinished sign-ins
+/// through the provider, and old webhook deliveries. Keeps the tables that are read on every request small.
 enum Housekeeping {
     static let keepExpiredTokens: TimeInterval = 30 * 24 * 3600
+    /// The webhook log keeps a month of delivered events and a quarter of failed ones.
+    static let keepDeliveredWebhooks: TimeInterval = 30 * 24 * 3600
+    static let keepFailedWebhooks: TimeInterval = 90 * 24 * 3600
 
     struct Report: Equatable {
         var sessions = 0
         var tokens = 0
         var confirmations = 0
         var failures = 0
+        var webhookDeliveries = 0
+        var signInAttempts = 0
     }
 
     @discardableResult
@@ -35,6 +41,21 @@ enum Housekeeping {
         report.failures = try await SignInFailure.query(on: db).filter(\.$at < failureHorizon).count()
         try await SignInFailure.query(on: db).filter(\.$at < failureHorizon).delete()
         try await ClaimService.removeOld(on: db, now: now)
+        let attempts = OIDCAttempt.query(on: db).filter(\.$createdAt < now.addingTimeInterval(-ExternalSignIn.attemptLifetime))
+        report.signInAttempts = try await attempts.count()
+        try await attempts.delete()
+        let oldDeliveries = { (query: QueryBuilder<WebhookDelivery>) in
+            query.group(.or) { group in
+                group.group(.and) {
+                    $0.filter(\.$status == .delivered).filter(\.$createdAt < now.addingTimeInterval(-keepDeliveredWebhooks))
+                }
+                .group(.and) {
+                    $0.filter(\.$status == .failed).filter(\.$createdAt < now.addingTimeInterval(-keepFailedWebhooks))
+                }
+            }
+        }
+        report.webhookDeliveries = try await oldDeliveries(WebhookDelivery.query(on: db)).count()
+        try await oldDeliveries(WebhookDelivery.query(on: db)).delete()
         return report
     }
 }

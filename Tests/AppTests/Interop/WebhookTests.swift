@@ -161,6 +161,11 @@ struct WebhookTests {
                 #expect(page.body.string.contains("delivery-\(first.id!.uuidString)"))
                 #expect(page.body.string.contains("доставлено") && page.body.string.contains(appeal.number))
                 #expect(!page.body.string.contains(secret), "the secret is shown once only")
+
+                // The log keeps a month of delivered events.
+                #expect(try await Housekeeping.run(on: app.db, now: Date().addingTimeInterval(20 * 86400)).webhookDeliveries == 0)
+                #expect(try await Housekeeping.run(on: app.db, now: Date().addingTimeInterval(32 * 86400)).webhookDeliveries == 1)
+                #expect(try await WebhookDelivery.query(on: app.db).count() == 0)
             } catch {
                 await worker.stop()
                 try await receiver.stop()
