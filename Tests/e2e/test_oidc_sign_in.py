@@ -19,6 +19,9 @@ def test_a_citizen_signs_in_with_the_provider(server: str, driver: WebDriver) ->
         driver, EC.element_to_be_clickable((By.CSS_SELECTOR, f"button[name=sub][value='{OIDC_USER['sub']}']")),
         "the provider's user button")
     pick.click()
+    # A first sign-in: consent to the processing of personal data, as at registration.
+    until(driver, EC.element_to_be_clickable((By.ID, "consent")), "the consent box").click()
+    driver.find_element(By.ID, "oidc-consent-submit").click()
     until(driver, EC.url_to_be(f"{server}/account"), "back on the account page")
     body = driver.find_element(By.TAG_NAME, "body").text
     assert "Иванова" in body and "Мария" in body, body[:500]
@@ -40,7 +43,7 @@ def test_a_refusal_and_a_forged_return_end_on_a_clear_page(server: str, driver: 
     until(driver, EC.element_to_be_clickable((By.ID, "oidc-sign-in")), "the provider's button").click()
     until(driver, EC.element_to_be_clickable((By.CSS_SELECTOR, "button[name=action][value=deny]")), "deny").click()
     error = until(driver, EC.presence_of_element_located((By.ID, "oidc-error")), "the refusal page")
-    assert "Вход не выполнен" in error.text or "сообщил" in error.text, error.text
+    assert "отменён" in error.text, error.text
 
     driver.get(f"{server}/auth/oidc/callback?code=forged&state=forged")
     error = until(driver, EC.presence_of_element_located((By.ID, "oidc-error")), "the refusal page")

@@ -184,6 +184,8 @@ struct AuthController: RouteCollection {
         var emailConfirmed: Bool
         var phone: String?
         var grants: [GrantRow]
+        /// Confirmed by the sign-in provider (Госуслуги), shown masked.
+        var snils: String?
     }
 
     @Sendable
@@ -200,6 +202,8 @@ struct AuthController: RouteCollection {
             "auth/account",
             AccountPage(
                 layout: await Layout.make(for: request, title: "Личный кабинет"), fullName: user.personName.full,
-                email: user.email, emailConfirmed: user.emailConfirmedAt != nil, phone: user.phone, grants: rows))
+                email: user.email, emailConfirmed: user.emailConfirmedAt != nil, phone: user.phone, grants: rows,
+                snils: try await UserIdentity.query(on: request.db).filter(\.$user.$id == user.requireID()).all()
+                    .compactMap(\.snils).first.map(ExternalSignIn.maskedSNILS)))
     }
 }

@@ -40,7 +40,8 @@ enum ExternalSignInFailure: Error, Equatable {
     case notConfigured
     case providerUnavailable
     case staleAttempt
-    case cancelled(String)
+    /// The provider's words, when the return belongs to a sign-in this browser started.
+    case cancelled(String?)
     case tokenRefused
     case badSignature
     case wrongIssuer
@@ -48,6 +49,7 @@ enum ExternalSignInFailure: Error, Equatable {
     case expired
     case wrongNonce
     case noName
+    case consentMissing
     case staffAccount
     case blocked
 
@@ -56,6 +58,7 @@ enum ExternalSignInFailure: Error, Equatable {
         case .notConfigured: .notFound
         case .providerUnavailable, .tokenRefused: .badGateway
         case .staffAccount, .blocked: .forbidden
+        case .consentMissing: .unprocessableEntity
         default: .badRequest
         }
     }
@@ -65,7 +68,8 @@ enum ExternalSignInFailure: Error, Equatable {
         case .notConfigured: "Вход через внешний сервис не настроен."
         case .providerUnavailable: "Сервис входа сейчас недоступен. Попробуйте позже или войдите по паролю."
         case .staleAttempt: "Ссылка входа устарела или уже использована. Начните вход заново."
-        case .cancelled(let reason): "Вход не выполнен: сервис входа сообщил «\(reason)»."
+        case .cancelled(let reason?): "Вход не выполнен: сервис входа сообщил «\(reason)»."
+        case .cancelled(nil): "Вход отменён на стороне сервиса входа."
         case .tokenRefused: "Сервис входа не подтвердил вход. Начните вход заново."
         case .badSignature: "Ответ сервиса входа не прошёл проверку подписи. Вход отклонён."
         case .wrongIssuer: "Ответ пришёл не от того сервиса входа. Вход отклонён."
@@ -73,6 +77,7 @@ enum ExternalSignInFailure: Error, Equatable {
         case .expired: "Срок действия ответа сервиса входа истёк. Начните вход заново."
         case .wrongNonce: "Ответ сервиса входа не относится к этому входу. Вход отклонён."
         case .noName: "Сервис входа не передал имя, без него учётную запись не создать."
+        case .consentMissing: "Без согласия на обработку персональных данных учётную запись не создать."
         case .staffAccount:
             "Эта почта принадлежит учётной записи сотрудника. Сотрудники входят по паролю."
         case .blocked: "Учётная запись заблокирована."
@@ -261,52 +266,98 @@ extension String {
     }
 }
 
-/// The account behind a verified sign-in: the linked one; else the citizen whose email the provider
-/// vouches for (linked now); else a new citizen account. Staff accounts are never taken over this way.
+/// A first sign-in waiting for the person's consent (see M0030).
+final class ExternalSignUp: Model, @unchecked Sendable {
+    static let schema = "oidc_signups"
+
+    @ID(key: .id) var id: UUID?
+    @Field(key: "token_hash") var tokenHash: String
+    @Field(key: "provider") var provider: String
+    /// The verified claims, as JSON.
+    @Field(key: "claims") var claimsJSON: String
+    /// False when the email belongs to another account that never proved it: the new one goes without it.
+    @Field(key: "keep_email") var keepEmail: Bool
+    @OptionalField(key: "next") var next: String?
+    @Field(key: "created_at") var createdAt: Date
+
+    init() {}
+
+    var claims: ExternalSignIn.Claims? { try? JSONDecoder().decode(ExternalSignIn.Claims.self, from: Data(claimsJSON.utf8)) }
+}
+
+/// The account behind a verified sign-in: the linked one; else the citizen who proved the email the
+/// provider vouches for (linked now); else a new citizen account, made only after the person consents.
+/// Staff accounts are never entered this way, and an account whose email was never confirmed is never
+/// linked (anyone could have typed someone else's address into it).
 enum ExternalAccounts {
-    static func account(for claims: ExternalSignIn.Claims, provider: String, on request: Request) async throws -> User {
+    enum Found {
+        case user(User)
+        /// A new account is needed; `keepEmail` false when another account holds the address unproven.
+        case newAccount(keepEmail: Bool)
+    }
+
+    static func find(_ claims: ExternalSignIn.Claims, provider: String, now: Date, on db: any Database) async throws -> Found {
+        if let identity = try await UserIdentity.query(on: db).filter(\.$provider == provider)
+            .filter(\.$subject == claims.subject).with(\.$user, { $0.with(\.$grants) }).first()
+        {
+            // Checked on every sign-in: a citizen later made staff signs in with the password from then on.
+            guard identity.user.grants.allSatisfy({ $0.role == .citizen }) else { throw ExternalSignInFailure.staffAccount }
+            guard identity.user.isActive else { throw ExternalSignInFailure.blocked }
+            identity.lastSignInAt = now
+            identity.snils = ExternalSignIn.snils(claims.snils) ?? identity.snils
+            try await identity.update(on: db)
+            return .user(identity.user)
+        }
+        guard claims.emailVerified, let email = claims.email.flatMap(EmailAddress.init),
+            let existing = try await User.query(on: db).filter(\.$email == email.value).with(\.$grants).first()
+        else { return .newAccount(keepEmail: true) }
+        guard existing.grants.allSatisfy({ $0.role == .citizen }) else { throw ExternalSignInFailure.staffAccount }
+        let otherIdentity = try await UserIdentity.query(on: db).filter(\.$provider == provider)
+            .filter(\.$user.$id == existing.requireID()).count() > 0
+        guard existing.emailConfirmedAt != nil, !otherIdentity else { return .newAccount(keepEmail: false) }
+        guard existing.isActive else { throw ExternalSignInFailure.blocked }
+        try await link(existing, claims: claims, provider: provider, now: now, on: db)
+        return .user(existing)
+    }
+
+    /// The new citizen account (after consent) and its link, in one transaction. Two first sign-ins of one
+    /// person at once: the second finds the first's account.
+    static func create(_ signUp: ExternalSignUp, on request: Request) async throws -> User {
+        guard var given = signUp.claims else { throw ExternalSignInFailure.staleAttempt }
+        if !signUp.keepEmail { given.email = nil }
+        let claims = given
+        guard let name = ExternalSignIn.personName(claims) else { throw ExternalSignInFailure.noName }
         let now = request.now
         let passwordHash = try await request.password.async.hash(Secrets.randomToken())
-        return try await request.db.transaction { db -> User in
-            if let identity = try await UserIdentity.query(on: db).filter(\.$provider == provider)
-                .filter(\.$subject == claims.subject).with(\.$user).first()
-            {
-                guard identity.user.isActive else { throw ExternalSignInFailure.blocked }
-                identity.lastSignInAt = now
-                identity.snils = ExternalSignIn.snils(claims.snils) ?? identity.snils
-                try await identity.update(on: db)
-                return identity.user
-            }
-            let email = claims.emailVerified ? claims.email.flatMap(EmailAddress.init) : nil
-            var user: User
-            if let email, let existing = try await User.query(on: db).filter(\.$email == email.value).with(\.$grants).first() {
-                guard existing.grants.allSatisfy({ $0.role == .citizen }) else { throw ExternalSignInFailure.staffAccount }
-                guard existing.isActive else { throw ExternalSignInFailure.blocked }
-                if existing.emailConfirmedAt == nil {
-                    existing.emailConfirmedAt = now
-                    try await existing.update(on: db)
-                }
-                user = existing
-            } else {
-                guard let name = ExternalSignIn.personName(claims) else { throw ExternalSignInFailure.noName }
+        do {
+            return try await request.db.transaction { db -> User in
+                let email = claims.emailVerified ? claims.email.flatMap(EmailAddress.init)?.value : nil
                 var phone = claims.phone.flatMap(PhoneNumber.init)?.value
                 if let taken = phone, try await User.query(on: db).filter(\.$phone == taken).count() > 0 { phone = nil }
-                user = User(name: name, email: email?.value, phone: phone, passwordHash: passwordHash)
+                let user = User(name: name, email: email, phone: phone, passwordHash: passwordHash)
                 if email != nil { user.emailConfirmedAt = now }
                 try await user.create(on: db)
                 try await RoleGrant(userID: try user.requireID(), grant: Grant(role: .citizen, organisationID: nil), grantedBy: nil)
                     .create(on: db)
+                try await link(user, claims: claims, provider: signUp.provider, now: now, on: db)
+                return user
             }
-            let identity = UserIdentity()
-            identity.provider = provider
-            identity.subject = claims.subject
-            identity.$user.id = try user.requireID()
-            identity.snils = ExternalSignIn.snils(claims.snils)
-            identity.createdAt = now
-            identity.lastSignInAt = now
-            try await identity.create(on: db)
-            return user
+        } catch {
+            guard (error as? any DatabaseError)?.isConstraintFailure == true else { throw error }
+            if case .user(let user) = try await find(claims, provider: signUp.provider, now: now, on: request.db) { return user }
+            throw error
         }
+    }
+
+    private static func link(_ user: User, claims: ExternalSignIn.Claims, provider: String, now: Date, on db: any Database) async throws {
+        let identity = UserIdentity()
+        identity.provider = provider
+        identity.subject = claims.subject
+        identity.$user.id = try user.requireID()
+        identity.snils = ExternalSignIn.snils(claims.snils)
+        identity.createdAt = now
+        identity.lastSignInAt = now
+        try await identity.create(on: db)
     }
 }
 

@@ -1,5 +1,6 @@
 import Domain
 import Fluent
+import SQLKit
 import Vapor
 
 /// `/auth/oidc/start` and `/auth/oidc/callback`: a citizen signs in through the configured OpenID Connect
@@ -13,6 +14,7 @@ struct ExternalSignInController: RouteCollection {
         let oidc = routes.grouped("auth", "oidc")
         oidc.get("start", use: start)
         oidc.get("callback", use: callback)
+        oidc.post("consent", use: consent)
     }
 
     struct FailurePage: Encodable {
@@ -91,27 +93,25 @@ struct ExternalSignInController: RouteCollection {
             return try await refuse(.notConfigured, request)
         }
         let now = request.now
-        // The attempt: known, fresh, this browser's, and used once (gone before anything else happens).
+        // The attempt: taken (deleted) in one statement, so a return is used once even when two arrive at once.
         let state = (try? request.query.get(String.self, at: "state"))?.nonBlank
-        let attempt = try await state.asyncFlatMap {
-            try await OIDCAttempt.query(on: request.db).filter(\.$stateHash == Secrets.hash($0)).first()
-        }
-        if let attempt { try await attempt.delete(on: request.db) }
-        // The provider's refusal (the person declined) changes nothing here, so it is shown even when the
-        // provider left the state out, as some do.
+        let attempt = try await state.asyncFlatMap { try await Self.takeAttempt(stateHash: Secrets.hash($0), on: request.db) }
+        // The provider's refusal changes nothing here, so it is shown even when the provider left the state
+        // out, as some do; its own words only for a sign-in this browser started.
         if let error = (try? request.query.get(String.self, at: "error"))?.nonBlank {
+            let ours = attempt.map { Self.sameBrowser(request, $0.browserHash) } ?? false
             let detail = (try? request.query.get(String.self, at: "error_description"))?.nonBlank ?? error
-            return try await refuse(.cancelled(String(detail.prefix(200))), request)
+            return try await refuse(.cancelled(ours ? String(detail.prefix(200)) : nil), request)
         }
         guard let attempt, attempt.createdAt.addingTimeInterval(ExternalSignIn.attemptLifetime) > now,
-            let browser = request.cookies[Self.browserCookie]?.string,
-            Secrets.constantTimeEquals(Secrets.hash(browser), attempt.browserHash)
+            Self.sameBrowser(request, attempt.browserHash)
         else { return try await refuse(.staleAttempt, request) }
         guard let code = (try? request.query.get(String.self, at: "code"))?.nonBlank else {
             return try await refuse(.tokenRefused, request)
         }
 
-        let user: User
+        let claims: ExternalSignIn.Claims
+        let found: ExternalAccounts.Found
         do {
             let endpoints = try await provider.endpoints(client: request.client)
             let raw = try await provider.exchange(
@@ -132,14 +132,129 @@ struct ExternalSignInController: RouteCollection {
             guard let nonce = token.nonce, Secrets.constantTimeEquals(nonce, attempt.nonce) else {
                 throw ExternalSignInFailure.wrongNonce
             }
-            user = try await ExternalAccounts.account(for: token.claims, provider: settings.issuer, on: request)
+            claims = token.claims
+            found = try await ExternalAccounts.find(claims, provider: settings.issuer, now: now, on: request.db)
         } catch let failure as ExternalSignInFailure {
             return try await refuse(failure, request)
         }
-        let response = request.seeOther(attempt.next ?? "/account")
+
+        switch found {
+        case .user(let user):
+            return try await signIn(user, next: attempt.next, request)
+        case .newAccount(let keepEmail):
+            // A new account: the person consents first (152-ФЗ), as at registration.
+            guard ExternalSignIn.personName(claims) != nil else { return try await refuse(.noName, request) }
+            try await ExternalSignUp.query(on: request.db)
+                .filter(\.$createdAt < now.addingTimeInterval(-ExternalSignIn.attemptLifetime)).delete()
+            let token = Secrets.randomToken()
+            let signUp = ExternalSignUp()
+            signUp.tokenHash = Secrets.hash(token)
+            signUp.provider = settings.issuer
+            signUp.claimsJSON = String(decoding: try JSONEncoder().encode(claims), as: UTF8.self)
+            signUp.keepEmail = keepEmail
+            signUp.next = attempt.next
+            signUp.createdAt = now
+            try await signUp.create(on: request.db)
+            let response = try await consentPage(request, signUp: signUp, error: nil)
+            response.cookies[Self.signUpCookie] = HTTPCookies.Value(
+                string: token, maxAge: Int(ExternalSignIn.attemptLifetime), path: "/auth/oidc",
+                isSecure: request.application.config.secureCookies, isHTTPOnly: true, sameSite: .lax)
+            return response
+        }
+    }
+
+    static let signUpCookie = "cd_oidc_signup"
+
+    struct ConsentPage: Encodable {
+        var layout: Layout
+        var fullName: String
+        var email: String?
+        var phone: String?
+        var snils: String?
+        var provider: String
+        var error: String?
+    }
+
+    private func consentPage(_ request: Request, signUp: ExternalSignUp, error: String?) async throws -> Response {
+        let claims = signUp.claims
+        let name = claims.flatMap(ExternalSignIn.personName)
+        return try await request.render(
+            "auth/oidc-consent",
+            ConsentPage(
+                layout: await Layout.make(for: request, title: "Новая учётная запись"), fullName: name?.full ?? "",
+                email: signUp.keepEmail && claims?.emailVerified == true ? claims?.email : nil,
+                phone: claims?.phone.flatMap(PhoneNumber.init)?.value,
+                snils: ExternalSignIn.snils(claims?.snils).map(ExternalSignIn.maskedSNILS),
+                provider: request.application.config.oidc?.displayName ?? "", error: error),
+            status: error == nil ? .ok : .unprocessableEntity)
+    }
+
+    struct ConsentForm: Content {
+        var consent: String?
+    }
+
+    /// The person agreed (or not) to the processing of their data: the account is made, once.
+    @Sendable
+    func consent(request: Request) async throws -> Response {
+        guard let token = request.cookies[Self.signUpCookie]?.string,
+            let signUp = try await ExternalSignUp.query(on: request.db).filter(\.$tokenHash == Secrets.hash(token)).first(),
+            signUp.createdAt.addingTimeInterval(ExternalSignIn.attemptLifetime) > request.now
+        else { return try await refuse(.staleAttempt, request) }
+        let form = try request.content.decode(ConsentForm.self)
+        guard form.consent?.nonBlank != nil else {
+            return try await consentPage(request, signUp: signUp, error: ExternalSignInFailure.consentMissing.message)
+        }
+        guard try await Self.takeSignUp(tokenHash: signUp.tokenHash, on: request.db) else {
+            return try await refuse(.staleAttempt, request)
+        }
+        let user: User
+        do {
+            user = try await ExternalAccounts.create(signUp, on: request)
+        } catch let failure as ExternalSignInFailure {
+            return try await refuse(failure, request)
+        }
+        let response = try await signIn(user, next: signUp.next, request)
+        response.cookies[Self.signUpCookie] = HTTPCookies.Value(
+            string: "", expires: Date(timeIntervalSince1970: 0), path: "/auth/oidc", isHTTPOnly: true, sameSite: .lax)
+        return response
+    }
+
+    private func signIn(_ user: User, next: String?, _ request: Request) async throws -> Response {
+        let response = request.seeOther(next ?? "/account")
         try await AccountService.startSession(for: user, on: request, response: response)
         response.cookies[Self.browserCookie] = HTTPCookies.Value(
             string: "", expires: Date(timeIntervalSince1970: 0), path: "/auth/oidc", isHTTPOnly: true, sameSite: .lax)
         return response
+    }
+
+    private static func sameBrowser(_ request: Request, _ hash: String) -> Bool {
+        guard let browser = request.cookies[browserCookie]?.string else { return false }
+        return Secrets.constantTimeEquals(Secrets.hash(browser), hash)
+    }
+
+    struct TakenAttempt {
+        var browserHash: String
+        var nonce: String
+        var codeVerifier: String
+        var next: String?
+        var createdAt: Date
+    }
+
+    /// Deletes the attempt and returns it, in one statement: only one return can have it.
+    static func takeAttempt(stateHash: String, on db: any Database) async throws -> TakenAttempt? {
+        guard let sql = db as? any SQLDatabase else { return nil }
+        guard let row = try await sql.delete(from: OIDCAttempt.schema).where("state_hash", .equal, stateHash)
+            .returning("browser_hash", "nonce", "code_verifier", "next", "created_at").first()
+        else { return nil }
+        return TakenAttempt(
+            browserHash: try row.decode(column: "browser_hash", as: String.self), nonce: try row.decode(column: "nonce", as: String.self),
+            codeVerifier: try row.decode(column: "code_verifier", as: String.self),
+            next: try row.decode(column: "next", as: String?.self), createdAt: try row.decode(column: "created_at", as: Date.self))
+    }
+
+    /// True for the one request that deleted the pending sign-up.
+    static func takeSignUp(tokenHash: String, on db: any Database) async throws -> Bool {
+        guard let sql = db as? any SQLDatabase else { return false }
+        return try await sql.delete(from: ExternalSignUp.schema).where("token_hash", .equal, tokenHash).returning("id").first() != nil
     }
 }

@@ -35,6 +35,7 @@ enum Migrations {
         app.migrations.add(M0027CreateWidgetSites())
         app.migrations.add(M0028CreateWebhooks())
         app.migrations.add(M0029CreateExternalSignIn())
+        app.migrations.add(M0030CreateExternalSignUps())
     }
 }
 

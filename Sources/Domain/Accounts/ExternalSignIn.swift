@@ -9,7 +9,7 @@ public enum ExternalSignIn {
     public static let clockLeeway: TimeInterval = 60
 
     /// What the provider says about the person (the id_token's claims, completed by userinfo).
-    public struct Claims: Sendable, Hashable {
+    public struct Claims: Sendable, Hashable, Codable {
         public var subject: String
         public var name: String?
         public var givenName: String?
@@ -72,6 +72,13 @@ public enum ExternalSignIn {
     public static func checkTimes(expires: Date, issued: Date?, now: Date) throws(TimeProblem) {
         guard expires.addingTimeInterval(clockLeeway) > now else { throw .expired }
         if let issued, issued.addingTimeInterval(-clockLeeway) > now { throw .issuedInTheFuture }
+    }
+
+    /// `11223344595` → `***-***-445 95`: enough for the person to recognise, not enough to copy.
+    public static func maskedSNILS(_ digits: String) -> String {
+        guard digits.count == 11 else { return "" }
+        let tail = Array(digits)
+        return "***-***-\(String(tail[6..<9])) \(String(tail[9..<11]))"
     }
 
     /// `000-000-600 06` → `00000060006`; nil unless 11 digits.

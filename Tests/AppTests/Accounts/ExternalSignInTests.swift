@@ -152,6 +152,12 @@ struct ExternalSignInTests {
         return try await browser.get("/auth/oidc/callback?code=\(code)&state=\(Browser.encode(state))")
     }
 
+    /// The consent page of a first sign-in, then the consent.
+    static func consent(_ browser: Browser, _ page: TestingHTTPResponse) async throws -> TestingHTTPResponse {
+        #expect(page.status == .ok && page.body.string.contains("id=\"oidc-consent-form\""), "\(page.body.string.prefix(400))")
+        return try await browser.post("/auth/oidc/consent", form: [("consent", "1")])
+    }
+
     static func withProvider(_ body: (Application, Provider) async throws -> Void) async throws {
         let provider = try await Provider.start()
         do {
@@ -175,12 +181,21 @@ struct ExternalSignInTests {
             #expect(login.body.string.contains("href=\"/auth/oidc/start?next=%2Fappeals%2Fnew\""))
 
             let (state, nonce, challenge) = try await Self.begin(browser, next: "/appeals/new")
-            let done = try await Self.finish(
+            let page = try await Self.finish(
                 browser, provider: provider, code: "c1", state: state,
                 grant: .init(challenge: challenge, claims: Self.claims(provider, nonce: nonce)))
+            // A first sign-in asks for consent, showing what will be kept; nothing exists before it.
+            #expect(page.body.string.contains("Иванова Мария") && page.body.string.contains("***-***-445 95"))
+            #expect(try await User.query(on: app.db).count() == users)
+            let refused = try await browser.post("/auth/oidc/consent", form: [])
+            #expect(refused.status == .unprocessableEntity && refused.body.string.contains("Без согласия"))
+            #expect(try await User.query(on: app.db).count() == users)
+            let done = try await browser.post("/auth/oidc/consent", form: [("consent", "1")])
             #expect(done.status == .seeOther && done.location == "/appeals/new", "\(done.body.string.prefix(400))")
+            // The consent is used once.
+            #expect(try await browser.post("/auth/oidc/consent", form: [("consent", "1")]).status == .badRequest)
             let account = try await browser.get("/account")
-            #expect(account.status == .ok && account.body.string.contains("Иванова"))
+            #expect(account.status == .ok && account.body.string.contains("Иванова") && account.body.string.contains("***-***-445 95"))
 
             let user = try #require(try await User.query(on: app.db).filter(\.$email == "ivanova@example.ru").first())
             #expect(user.surname == "Иванова" && user.name == "Мария" && user.emailConfirmedAt != nil)
@@ -226,9 +241,39 @@ struct ExternalSignInTests {
                 grant: .init(
                     challenge: unverified.challenge,
                     claims: Self.claims(provider, sub: "esia-8", email: "citizen@consumerdesk.test", verified: false, nonce: unverified.nonce)))
-            #expect(created.status == .seeOther)
+            #expect(try await Self.consent(other, created).status == .seeOther)
             let identity = try #require(try await UserIdentity.query(on: app.db).filter(\.$subject == "esia-8").with(\.$user).first())
             #expect(identity.user.id != citizen.id && identity.user.email == nil)
+
+            // An account that typed someone's address and never confirmed it is not handed to them: the
+            // person who proves the address at the provider gets a new account, without it.
+            struct Registration: Encodable, Sendable {
+                var surname = "Захватов", name = "Пётр", email = "victim@example.ru", phone = "+79270001122"
+                var password = "squatter-pass-2026", consent = true
+            }
+            let squatter = try await API(app).send(.POST, "/api/v1/auth/register", json: Registration())
+            #expect(squatter.status == .created, "\(squatter.body.string)")
+            let victim = try Browser(app)
+            let third = try await Self.begin(victim)
+            let offered = try await Self.finish(
+                victim, provider: provider, code: "c4", state: third.state,
+                grant: .init(challenge: third.challenge, claims: Self.claims(provider, sub: "esia-10", email: "victim@example.ru", nonce: third.nonce)))
+            #expect(!offered.body.string.contains("victim@example.ru"))
+            #expect(try await Self.consent(victim, offered).status == .seeOther)
+            let victimIdentity = try #require(try await UserIdentity.query(on: app.db).filter(\.$subject == "esia-10").with(\.$user).first())
+            #expect(victimIdentity.user.surname == "Иванова" && victimIdentity.user.email == nil)
+
+            // A linked citizen later made staff signs in with the password from then on.
+            let linked = try #require(try await UserIdentity.query(on: app.db).filter(\.$subject == "esia-7").first())
+            let organisation = try #require(try await Organisation.query(on: app.db).first()?.id)
+            try await RoleGrant(userID: linked.$user.id, grant: Domain.Grant(role: .executor, organisationID: organisation), grantedBy: nil)
+                .create(on: app.db)
+            let later = try Browser(app)
+            let fourth = try await Self.begin(later)
+            let staffNow = try await Self.finish(
+                later, provider: provider, code: "c5", state: fourth.state,
+                grant: .init(challenge: fourth.challenge, claims: Self.claims(provider, sub: "esia-7", email: "citizen@consumerdesk.test", nonce: fourth.nonce)))
+            #expect(staffNow.status == .forbidden)
 
             // A staff member's email is refused.
             let staff = try Browser(app)
@@ -252,6 +297,7 @@ struct ExternalSignInTests {
                 ("expired", { n, c in Grant(challenge: c, claims: Self.claims(provider, expiresIn: -600, nonce: n)) }, .badRequest, "истёк"),
                 ("unknown issuer", { n, c in Grant(challenge: c, claims: Self.claims(provider, issuer: "http://127.0.0.1:1", nonce: n)) }, .badRequest, "не от того сервиса"),
                 ("other audience", { n, c in Grant(challenge: c, claims: Self.claims(provider, audience: ["someone"], nonce: n)) }, .badRequest, "не для этого сайта"),
+                ("two audiences, no azp", { n, c in Grant(challenge: c, claims: Self.claims(provider, audience: [Self.clientID, "other"], nonce: n)) }, .badRequest, "не для этого сайта"),
                 ("wrong PKCE verifier", { n, _ in Grant(challenge: "not-the-challenge", claims: Self.claims(provider, nonce: n)) }, .badGateway, "не подтвердил"),
             ]
             for (index, (label, grant, status, words)) in cases.enumerated() {
@@ -281,8 +327,9 @@ struct ExternalSignInTests {
                 "/auth/oidc/callback?error=access_denied&error_description=\(Browser.encode("Пользователь отказался"))&state=\(Browser.encode(denied.state))")
             #expect(page.status == .badRequest && page.body.string.contains("Пользователь отказался"))
             // Some providers leave the state out of a refusal: still the refusal, not a stale link.
-            let bare = try await (try Browser(app)).get("/auth/oidc/callback?error=access_denied")
-            #expect(bare.status == .badRequest && bare.body.string.contains("access_denied"))
+            let bare = try await (try Browser(app)).get("/auth/oidc/callback?error=access_denied&error_description=PHISHING-TEXT")
+            #expect(bare.status == .badRequest && bare.body.string.contains("Вход отменён на стороне сервиса входа"))
+            #expect(!bare.body.string.contains("PHISHING-TEXT"), "the provider's words only for a sign-in this browser started")
 
             #expect(try await User.query(on: app.db).count() == users)
             #expect(try await UserIdentity.query(on: app.db).count() == 0)
