@@ -133,6 +133,8 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     }
 
     try routes(app)
+    // Built once now, while nothing else touches the application's storage.
+    _ = app.openAPI
     app.chatBus?.start(app: app)
 }
 

@@ -8,7 +8,7 @@ struct InteropRulesTests {
     @Test func aWebhookEndpointIsAnHTTPURLWithoutCredentials() {
         #expect(WebhookRules.endpoint(" https://sed.volgograd.example/hooks/cd?x=1 ") == "https://sed.volgograd.example/hooks/cd?x=1")
         #expect(WebhookRules.endpoint("http://127.0.0.1:9000/hook") == "http://127.0.0.1:9000/hook")
-        for bad in ["", "ftp://sed.example/", "https://", "https://user:pw@sed.example/", "javascript:alert(1)",
+        for bad in ["", "ftp://sed.example/", "http://sed.example/hook", "https://", "https://user:pw@sed.example/", "javascript:alert(1)",
             "https://sed.example/a b", "https://sed.example/#frag", "sed.example/hook", "https://sed.example/" + String(repeating: "a", count: 500)]
         {
             #expect(WebhookRules.endpoint(bad) == nil, "\(bad)")

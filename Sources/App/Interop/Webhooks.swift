@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Domain
 import Fluent
 import NIOCore
@@ -57,6 +58,10 @@ struct WebhookPayload: Content {
     var id: UUID
     var event: String
     var occurredAt: Date
+    /// The appeal's status before and after the event (`appeal` is the appeal when the delivery was
+    /// prepared, which may be a step later).
+    var fromStatus: AppealStatus?
+    var toStatus: AppealStatus?
     var organisationId: UUID
     var appeal: AppealDTO
 }
@@ -164,6 +169,7 @@ actor WebhookWorker {
 
             var deliveries: [WebhookDelivery] = []
             for event in events.sorted(by: { $0.at < $1.at }) {
+                // An appeal with no executor yet (in moderation, unrouted) belongs to no organisation's system.
                 guard let appeal = byID[event.$appeal.id], let executor = appeal.$executorOrganisation.id else { continue }
                 let name = WebhookEvents.name(event.action)
                 for subscription in subscriptions {
@@ -174,7 +180,8 @@ actor WebhookWorker {
                     else { continue }
                     let id = UUID()
                     let payload = WebhookPayload(
-                        id: id, event: name, occurredAt: event.at, organisationId: organisation, appeal: try AppealDTO(appeal))
+                        id: id, event: name, occurredAt: event.at, fromStatus: event.fromStatus, toStatus: event.toStatus,
+                        organisationId: organisation, appeal: try AppealDTO(appeal))
                     let delivery = WebhookDelivery()
                     delivery.id = id
                     delivery.$subscription.id = subscriptionID
@@ -200,7 +207,10 @@ actor WebhookWorker {
     nonisolated func deliverDue(limit: Int = WebhookWorker.batchSize) async throws -> Int {
         let db = app.db
         let now = app.clock.now()
+        // A switched-off subscription's deliveries wait, untouched, until it is switched on again.
         let due = try await WebhookDelivery.query(on: db)
+            .join(WebhookSubscription.self, on: \WebhookDelivery.$subscription.$id == \WebhookSubscription.$id)
+            .filter(WebhookSubscription.self, \.$active == true)
             .filter(\.$status == .pending)
             .filter(\.$nextAttemptAt <= now)
             .group(.or) { $0.filter(\.$lockedUntil == nil).filter(\.$lockedUntil < now) }
@@ -210,6 +220,7 @@ actor WebhookWorker {
             .all()
         var tried = 0
         for start in stride(from: 0, to: due.count, by: Self.parallel) {
+            if Task.isCancelled { break }
             let slice = Array(due[start..<min(due.count, start + Self.parallel)])
             tried += await withTaskGroup(of: Int.self) { group in
                 for delivery in slice {
@@ -224,19 +235,19 @@ actor WebhookWorker {
     /// Claims, sends and records one delivery. Returns 1 if it was tried.
     private nonisolated func attempt(_ delivery: WebhookDelivery) async throws -> Int {
         let db = app.db
-        guard let id = delivery.id, try await claim(id, now: app.clock.now(), on: db) else { return 0 }
+        guard let id = delivery.id, try await claim(id, attempts: delivery.attempts, now: app.clock.now(), on: db) else { return 0 }
         let subscription = delivery.subscription
         let attempts = delivery.attempts + 1
         var status: Int?
         var failure: String?
-        if !subscription.active {
-            failure = "the subscription is switched off"
-        } else {
-            do {
-                status = try await send(delivery, to: subscription)
-            } catch {
-                failure = String(String(describing: error).prefix(WebhookRules.maxLoggedResponse))
-            }
+        do {
+            status = try await send(delivery, to: subscription)
+        } catch is CancellationError {
+            failure = "stopped: the server was shutting down"
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            failure = "no answer within \(Int(WebhookRules.timeout)) s"
+        } catch {
+            failure = String(String(describing: error).prefix(200))
         }
         let finished = app.clock.now()
         let update = WebhookDelivery.query(on: db).filter(\.$id == id)
@@ -259,11 +270,12 @@ actor WebhookWorker {
         return 1
     }
 
-    /// Posts the body; returns the receiver's status code.
+    /// Posts the body; returns the receiver's status code. The answer's body is not read: only its status counts.
     private nonisolated func send(_ delivery: WebhookDelivery, to subscription: WebhookSubscription) async throws -> Int {
         let body = Data(delivery.payload.utf8)
         let timestamp = Int(app.clock.now().timeIntervalSince1970)
-        var request = try HTTPClient.Request(url: subscription.url, method: .POST)
+        var request = HTTPClientRequest(url: subscription.url)
+        request.method = .POST
         request.headers.replaceOrAdd(name: "Content-Type", value: "application/json; charset=utf-8")
         request.headers.replaceOrAdd(name: "User-Agent", value: "ConsumerDesk-Webhooks/1")
         request.headers.replaceOrAdd(name: "X-ConsumerDesk-Event", value: delivery.event)
@@ -271,19 +283,21 @@ actor WebhookWorker {
         request.headers.replaceOrAdd(name: "X-ConsumerDesk-Timestamp", value: String(timestamp))
         request.headers.replaceOrAdd(
             name: "X-ConsumerDesk-Signature", value: WebhookSignature.sign(secret: subscription.secret, timestamp: timestamp, body: body))
-        request.body = .byteBuffer(ByteBuffer(data: body))
-        let response = try await client.execute(
-            request: request, deadline: .now() + .seconds(Int64(WebhookRules.timeout))
-        ).get()
+        request.body = .bytes(ByteBuffer(data: body))
+        let response = try await client.execute(request, timeout: .seconds(Int64(WebhookRules.timeout)))
         return Int(response.status.code)
     }
 
-    private nonisolated func claim(_ id: UUID, now: Date, on db: any Database) async throws -> Bool {
+    /// Takes the lease unless another worker holds a live one, or has tried the delivery since this one
+    /// read it (its attempts moved on, or it is not due any more).
+    private nonisolated func claim(_ id: UUID, attempts: Int, now: Date, on db: any Database) async throws -> Bool {
         guard let sql = db as? any SQLDatabase else { return true }
         let rows = try await sql.update(WebhookDelivery.schema)
             .set("locked_until", to: SQLBind(now.addingTimeInterval(Self.lease)))
             .where("id", .equal, SQLBind(id))
             .where("status", .equal, SQLBind(WebhookDelivery.Status.pending.rawValue))
+            .where("attempts", .equal, SQLBind(attempts))
+            .where("next_attempt_at", .lessThanOrEqual, SQLBind(now))
             .where { group in
                 group.where("locked_until", .is, SQLLiteral.null).orWhere("locked_until", .lessThan, SQLBind(now))
             }

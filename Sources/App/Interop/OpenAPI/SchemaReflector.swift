@@ -12,6 +12,15 @@ extension Array: SchemaArrayType where Element: Decodable {
     static var schemaElement: any Decodable.Type { Element.self }
 }
 
+extension Set: SchemaArrayType where Element: Decodable {
+    static var schemaElement: any Decodable.Type { Element.self }
+}
+
+/// Any dictionary: those without String keys are written as arrays of keys and values, which the
+/// reflector does not describe.
+protocol SchemaAnyDictionary {}
+extension Dictionary: SchemaAnyDictionary {}
+
 extension Dictionary: SchemaDictionaryType where Key == String, Value: Decodable {
     static var schemaValue: any Decodable.Type { Value.self }
 }
@@ -53,6 +62,10 @@ final class SchemaReflector {
         }
         if let dictionary = type as? any SchemaDictionaryType.Type {
             return ["type": "object", "additionalProperties": schema(for: dictionary.schemaValue)]
+        }
+        if type is any SchemaAnyDictionary.Type {
+            unreadable.append(String(reflecting: type) + ": a dictionary without String keys")
+            return [:]
         }
         let identifier = ObjectIdentifier(type)
         if let name = named[identifier] { return ["$ref": .string("#/components/schemas/" + name)] }
