@@ -44,6 +44,8 @@ enum Housekeeping {
         let attempts = OIDCAttempt.query(on: db).filter(\.$createdAt < now.addingTimeInterval(-ExternalSignIn.attemptLifetime))
         report.signInAttempts = try await attempts.count()
         try await attempts.delete()
+        try await ExternalSignUp.query(on: db)
+            .filter(\.$createdAt < now.addingTimeInterval(-ExternalSignIn.attemptLifetime)).delete()
         let oldDeliveries = { (query: QueryBuilder<WebhookDelivery>) in
             query.group(.or) { group in
                 group.group(.and) {
