@@ -30,6 +30,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: HomeController())
     try pages.register(collection: SearchController())
     try pages.register(collection: PortalController())
+    try pages.register(collection: NewsController())
     try pages.register(collection: EditorController())
     try pages.register(collection: AccessibilityController())
     try pages.register(collection: ClaimsController())

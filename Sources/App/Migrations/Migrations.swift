@@ -36,6 +36,7 @@ enum Migrations {
         app.migrations.add(M0028CreateWebhooks())
         app.migrations.add(M0029CreateExternalSignIn())
         app.migrations.add(M0030CreateExternalSignUps())
+        app.migrations.add(M0031CreateNews())
     }
 }
 

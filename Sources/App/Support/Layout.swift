@@ -34,6 +34,17 @@ struct Layout: Encodable {
     var here: String
     /// The online-consultation window in the corner: for visitors and citizens, not staff at work.
     var chatWidget: Bool
+    /// Open Graph and Twitter-card tags, so a link posted to VK or a messenger shows a proper preview.
+    var meta: PageMeta? = nil
+
+    struct PageMeta: Encodable {
+        var description: String
+        /// The page's absolute address.
+        var url: String
+        /// `article` for news and articles, `website` otherwise.
+        var type = "article"
+        var publishedTime: String?
+    }
 
     static func make(for request: Request, title: String) async -> Layout {
         var person: Person?
