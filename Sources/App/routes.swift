@@ -5,6 +5,7 @@ import Vapor
 func routes(_ app: Application) throws {
     try app.register(collection: OperationsController())
     try app.register(collection: OpenDataController())
+    try app.register(collection: NewsController.FeedRoutes())
     try app.register(collection: Open311Controller())
     try app.register(collection: WidgetController())
 

@@ -28,12 +28,31 @@ enum NewsQueries {
     static let pageSize = 20
     static let feedSize = 30
 
-    /// Published and due, newest first; `before` pages on (keyset by publish time).
-    static func visible(sphere: String?, before: Date?, limit: Int, now: Date, on db: any Database) async throws -> [NewsItem] {
+    /// Published and due, newest first; `before` pages on after the last item shown (its time and id, so
+    /// items published at the same minute are neither skipped nor repeated).
+    static func visible(
+        sphere: String?, before: (Date, UUID)?, limit: Int, now: Date, on db: any Database
+    ) async throws -> [NewsItem] {
         var query = NewsItem.query(on: db).filter(\.$published == true).filter(\.$publishAt <= now)
         if let sphere { query = query.filter(\.$sphere == sphere) }
-        if let before { query = query.filter(\.$publishAt < before) }
+        if let (at, id) = before {
+            query = query.group(.or) { group in
+                group.filter(\.$publishAt < at).group(.and) { $0.filter(\.$publishAt == at).filter(\.$id < id) }
+            }
+        }
         return try await query.sort(\.$publishAt, .descending).sort(\.$id, .descending).limit(limit).all()
+    }
+
+    /// `2026-02-01T07:00:00Z_<uuid>`: the cursor of `/news?before=`.
+    static func cursor(_ item: NewsItem) -> String? {
+        item.id.map { Feeds.rfc3339(item.publishAt) + "_" + $0.uuidString }
+    }
+
+    static func cursor(_ text: String) -> (Date, UUID)? {
+        let parts = text.split(separator: "_")
+        guard parts.count == 2, let at = ISO8601DateFormatter().date(from: String(parts[0])), let id = UUID(uuidString: String(parts[1]))
+        else { return nil }
+        return (at, id)
     }
 }
 
@@ -43,8 +62,6 @@ struct NewsController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         let news = routes.grouped("news")
         news.get(use: list)
-        news.get("rss.xml") { try await Self.feed($0, atom: false) }
-        news.get("atom.xml") { try await Self.feed($0, atom: true) }
         news.get(":slug", use: show)
         let editor = routes.grouped("editor", "news")
         editor.get(use: editorList)
@@ -52,6 +69,14 @@ struct NewsController: RouteCollection {
         editor.post(use: create)
         editor.get(":id", use: editForm)
         editor.post(":id", use: update)
+    }
+
+    /// The feeds: outside the pages' session and CSRF middleware, so a cached copy carries no cookie.
+    struct FeedRoutes: RouteCollection {
+        func boot(routes: any RoutesBuilder) throws {
+            routes.get("news", "rss.xml") { try await NewsController.feed($0, atom: false) }
+            routes.get("news", "atom.xml") { try await NewsController.feed($0, atom: true) }
+        }
     }
 
     // MARK: Public
@@ -83,16 +108,15 @@ struct NewsController: RouteCollection {
     @Sendable
     func list(request: Request) async throws -> Response {
         let sphere = try Self.sphere(request)
-        let before = (try? request.query.get(String.self, at: "before")).flatMap { ISO8601DateFormatter().date(from: $0) }
+        let before = (try? request.query.get(String.self, at: "before")).flatMap(NewsQueries.cursor)
         let names = try await Self.sphereNames(request.db)
         let items = try await NewsQueries.visible(
             sphere: sphere?.rawValue, before: before, limit: NewsQueries.pageSize + 1, now: request.now, on: request.db)
         let page = Array(items.prefix(NewsQueries.pageSize))
         let suffix = sphere.map { "?sphere=\($0.rawValue)" } ?? ""
         var next: String?
-        if items.count > NewsQueries.pageSize, let last = page.last {
-            let stamp = ISO8601DateFormatter().string(from: last.publishAt)
-            next = "/news?" + (sphere.map { "sphere=\($0.rawValue)&" } ?? "") + "before=" + (stamp.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? stamp)
+        if items.count > NewsQueries.pageSize, let last = page.last, let cursor = NewsQueries.cursor(last) {
+            next = "/news?" + (sphere.map { "sphere=\($0.rawValue)&" } ?? "") + "before=" + Self.encode(cursor)
         }
         var layout = await Layout.make(for: request, title: sphere.flatMap { names[$0.rawValue] }.map { "Новости: \($0)" } ?? "Новости")
         layout.meta = .init(
@@ -141,14 +165,16 @@ struct NewsController: RouteCollection {
             let item = try await NewsItem.query(on: request.db).filter(\.$slug == slug).first()
         else { throw AppError.notFound }
         // Drafts and items not yet due: editors only (they preview them here).
-        let editor = (try? await EditorController.requireEditor(request)) != nil
-        guard item.visible(at: request.now) || editor else { throw AppError.notFound }
+        let visible = item.visible(at: request.now)
+        if !visible { guard (try? await EditorController.requireEditor(request)) != nil else { throw AppError.notFound } }
+        let layoutUser = request.currentUser != nil
         let names = try await Self.sphereNames(request.db)
         let url = request.application.config.publicURL + "/news/" + item.slug
         var layout = await Layout.make(for: request, title: item.title)
         layout.meta = .init(
             description: item.summary.isEmpty ? String(Markdown.plainText(item.body).prefix(200)) : item.summary, url: url,
-            publishedTime: ISO8601DateFormatter().string(from: item.publishAt))
+            publishedTime: Feeds.rfc3339(item.publishAt))
+        let editor = layoutUser && (layout.user?.edits ?? false)
         return try await request.render(
             "portal/news-item",
             ItemPage(
@@ -156,16 +182,11 @@ struct NewsController: RouteCollection {
                 sphereURL: item.sphere.map { "/news?sphere=\($0)" },
                 html: RenderedMarkdown.html(item.body, key: "news:\(item.id?.uuidString ?? ""):\(item.updatedAt.timeIntervalSince1970)"),
                 shares: Self.shares(url: url, title: item.title), editURL: editor ? "/editor/news/\(item.id?.uuidString ?? "")" : nil,
-                isDraft: !item.visible(at: request.now)))
+                isDraft: !visible))
     }
 
     /// Share links of the networks and messengers people use here; each opens the network's own form.
     static func shares(url: String, title: String) -> [Share] {
-        func encode(_ text: String) -> String {
-            var allowed = CharacterSet.alphanumerics
-            allowed.insert(charactersIn: "-._~")
-            return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-        }
         let (u, t) = (encode(url), encode(title))
         return [
             Share(name: "ВКонтакте", url: "https://vk.com/share.php?url=\(u)&title=\(t)"),
@@ -173,6 +194,12 @@ struct NewsController: RouteCollection {
             Share(name: "Telegram", url: "https://t.me/share/url?url=\(u)&text=\(t)"),
             Share(name: "WhatsApp", url: "https://wa.me/?text=\(t)%20\(u)"),
         ]
+    }
+
+    /// Percent-encoding for a query value: only the URI's unreserved ASCII stays as it is.
+    static func encode(_ text: String) -> String {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
     static func feed(_ request: Request, atom: Bool) async throws -> Response {
@@ -188,7 +215,7 @@ struct NewsController: RouteCollection {
             selfLink: base + (atom ? "/news/atom.xml" : "/news/rss.xml") + suffix)
         let entries = items.map {
             FeedEntry(
-                link: base + "/news/" + $0.slug, title: $0.title,
+                id: "urn:uuid:" + ($0.id?.uuidString.lowercased() ?? ""), link: base + "/news/" + $0.slug, title: $0.title,
                 summary: $0.summary.isEmpty ? String(Markdown.plainText($0.body).prefix(300)) : $0.summary,
                 published: $0.publishAt, updated: max($0.publishAt, $0.updatedAt), category: $0.sphere.flatMap { names[$0] })
         }
@@ -342,6 +369,11 @@ struct NewsController: RouteCollection {
         item.publishAt = valid.publishAt
         item.published = input.published != nil
         item.updatedAt = request.now
-        try await item.save(on: request.db)
+        do {
+            try await item.save(on: request.db)
+        } catch where error.isUniqueViolation {
+            // Another editor took the address between the check and the save.
+            throw ValidationFailure([FieldError("slug", .taken)])
+        }
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 
 /// One entry of a news feed.
 public struct FeedEntry: Sendable, Hashable {
-    /// The entry's permanent address (also its id).
+    /// Never changes nor is re-used (`urn:uuid:…`), though the address may (an edited slug).
+    public var id: String
     public var link: String
     public var title: String
     public var summary: String
@@ -10,7 +11,8 @@ public struct FeedEntry: Sendable, Hashable {
     public var updated: Date
     public var category: String?
 
-    public init(link: String, title: String, summary: String, published: Date, updated: Date, category: String? = nil) {
+    public init(id: String, link: String, title: String, summary: String, published: Date, updated: Date, category: String? = nil) {
+        self.id = id
         self.link = link
         self.title = title
         self.summary = summary
@@ -57,7 +59,7 @@ public enum Feeds {
             out += "<item>\n"
             out += "<title>\(escape(entry.title))</title>\n"
             out += "<link>\(escape(entry.link))</link>\n"
-            out += "<guid isPermaLink=\"true\">\(escape(entry.link))</guid>\n"
+            out += "<guid isPermaLink=\"false\">\(escape(entry.id))</guid>\n"
             out += "<pubDate>\(rfc822(entry.published))</pubDate>\n"
             if let category = entry.category { out += "<category>\(escape(category))</category>\n" }
             out += "<description>\(escape(entry.summary))</description>\n"
@@ -83,7 +85,7 @@ public enum Feeds {
         for entry in entries {
             out += "<entry>\n"
             out += "<title>\(escape(entry.title))</title>\n"
-            out += "<id>\(escape(entry.link))</id>\n"
+            out += "<id>\(escape(entry.id))</id>\n"
             out += "<link href=\"\(escape(entry.link))\" rel=\"alternate\" type=\"text/html\"/>\n"
             out += "<published>\(rfc3339(entry.published))</published>\n"
             out += "<updated>\(rfc3339(entry.updated))</updated>\n"
@@ -114,20 +116,26 @@ public enum Feeds {
         return out
     }
 
-    /// `Tue, 24 Nov 2026 09:30:00 +0000`.
+    private static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+
+    private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+
+    /// `Tue, 24 Nov 2026 09:30:00 +0000`, from the date's UTC parts (no formatter per call: feeds are polled).
     public static func rfc822(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return formatter.string(from: date)
+        let c = utc.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        return "\(days[(c.weekday ?? 1) - 1]), \(two(c.day ?? 1)) \(months[(c.month ?? 1) - 1]) \(c.year ?? 1970) "
+            + "\(two(c.hour ?? 0)):\(two(c.minute ?? 0)):\(two(c.second ?? 0)) +0000"
     }
 
     /// `2026-11-24T09:30:00Z`.
     public static func rfc3339(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        let c = utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        return "\(c.year ?? 1970)-\(two(c.month ?? 1))-\(two(c.day ?? 1))T\(two(c.hour ?? 0)):\(two(c.minute ?? 0)):\(two(c.second ?? 0))Z"
     }
 }

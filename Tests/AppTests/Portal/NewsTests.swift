@@ -57,7 +57,8 @@ struct NewsTests {
             let html = list.body.string
             #expect(html.contains("Семинар «Права потребителей» &amp; новые правила") && html.contains("Общая новость"))
             #expect(!html.contains("Черновик") && !html.contains("Завтрашняя"))
-            #expect(html.range(of: "Семинар")!.lowerBound < html.range(of: "Общая новость")!.lowerBound, "newest first")
+            let first = try #require(html.range(of: "Семинар")), second = try #require(html.range(of: "Общая новость"))
+            #expect(first.lowerBound < second.lowerBound, "newest first")
             let trade = try await visitor.get("/news?sphere=trade")
             #expect(trade.body.string.contains("Семинар") && !trade.body.string.contains("Общая новость"))
             #expect(try await visitor.get("/news?sphere=astrology").status == .notFound)
@@ -81,7 +82,10 @@ struct NewsTests {
             #expect(rss.headers.contentType?.description.hasPrefix("application/rss+xml") == true)
             #expect(Self.wellFormed(rss.body.string))
             #expect(Self.texts(rss.body.string, "title").dropFirst() == ["Семинар «Права потребителей» &amp; новые правила", "Общая новость"])
-            #expect(rss.body.string.contains("<guid isPermaLink=\"true\">http://127.0.0.1:8080/news/seminar-prava-potrebitelei-novye-pravila</guid>"))
+            let seminar = try #require(try await NewsItem.query(on: app.db).filter(\.$slug == "seminar-prava-potrebitelei-novye-pravila").first())
+            #expect(rss.body.string.contains("<guid isPermaLink=\"false\">urn:uuid:\(seminar.id!.uuidString.lowercased())</guid>"))
+            #expect(rss.body.string.contains("<link>http://127.0.0.1:8080/news/seminar-prava-potrebitelei-novye-pravila</link>"))
+            #expect(rss.headers[.setCookie].isEmpty, "a feed sets no cookie, so caches may keep it")
             let atom = try await visitor.get("/news/atom.xml?sphere=trade")
             #expect(atom.headers.contentType?.description.hasPrefix("application/atom+xml") == true)
             #expect(Self.wellFormed(atom.body.string))
@@ -92,11 +96,50 @@ struct NewsTests {
             app.clock = AppClock { Date(timeIntervalSince1970: 4_100_000_000) }
             #expect(try await visitor.get("/news/zavtrashniaia").status == .ok)
 
-            // Only editors write news.
+            // Only editors write news: every editor page refuses others.
+            let anonymous = try Browser(app)
+            for path in ["/editor/news", "/editor/news/new", "/editor/news/\(seminar.id!.uuidString)"] {
+                #expect(try await anonymous.get(path).status == .seeOther, "\(path) sends a visitor to sign in")
+            }
             let citizen = try Browser(app)
             try await citizen.signIn("citizen@consumerdesk.test")
             #expect(try await citizen.get("/editor/news").status == .forbidden)
             #expect(try await Self.publish(citizen, title: "Чужая", at: past).status == .forbidden)
+            #expect(try await citizen.get("/editor/news/\(seminar.id!.uuidString)").status == .forbidden)
+            #expect(try await citizen.post("/editor/news/\(seminar.id!.uuidString)", form: [("title", "x")]).status == .forbidden)
+        }
+    }
+
+    /// Items published at the same minute are neither skipped nor repeated across pages.
+    @Test func olderPagesFollowOnAfterTiesOfTheSameMinute() async throws {
+        try await withApp { app in
+            let at = Date(timeIntervalSince1970: 1_790_000_000)
+            for index in 0..<(NewsQueries.pageSize + 3) {
+                let item = NewsItem()
+                item.slug = "n\(index)"
+                item.title = "Новость номер \(index)"
+                item.summary = ""
+                item.body = "Текст"
+                item.published = true
+                item.publishAt = at
+                item.createdAt = at
+                item.updatedAt = at
+                try await item.create(on: app.db)
+            }
+            let browser = try Browser(app)
+            var seen: [String] = []
+            var url: String? = "/news"
+            while let next = url {
+                let page = try await browser.get(next)
+                #expect(page.status == .ok)
+                let html = page.body.string
+                seen += html.components(separatedBy: "href=\"/news/n").dropFirst().compactMap { $0.split(separator: "\"").first.map(String.init) }
+                url = html.components(separatedBy: "id=\"older-news\"").first.flatMap { head in
+                    head.components(separatedBy: "href=\"").last?.split(separator: "\"").first.map { String($0).replacingOccurrences(of: "&amp;", with: "&") }
+                }
+                if !html.contains("id=\"older-news\"") { url = nil }
+            }
+            #expect(seen.count == NewsQueries.pageSize + 3 && Set(seen).count == seen.count, "\(seen)")
         }
     }
 }
