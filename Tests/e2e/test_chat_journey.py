@@ -53,6 +53,7 @@ from conftest import (
     spawn_server,
     wait_for_mail,
 )
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
@@ -223,6 +224,23 @@ def assert_no_duplicates(items: list[dict], where: str) -> None:
     assert seqs == sorted(seqs), f"{where}: messages out of order: {seqs}"
 
 
+def click_fresh(driver: WebDriver, locator: tuple[str, str], what: str) -> None:
+    """Find and click in one step, again if the element was redrawn between the two: the operator's
+    console redraws its lists on every refresh, so a button found a moment ago may be gone."""
+
+    def attempt(d: WebDriver) -> bool:
+        found = [e for e in d.find_elements(*locator) if e.is_displayed() and e.is_enabled()]
+        if not found:
+            return False
+        try:
+            found[0].click()
+        except StaleElementReferenceException:
+            return False
+        return True
+
+    until(driver, attempt, what)
+
+
 def visible(element_id: str):
     return EC.visibility_of_element_located((By.ID, element_id))
 
@@ -294,7 +312,7 @@ def test_citizen_and_operator_chat_and_the_chat_becomes_an_appeal(office: str, d
 
     # The operator has it in «Мои чаты» and answers.
     until(operator, text_contains((By.ID, "mine-list"), name), "the chat in «Мои чаты»")
-    operator.find_element(By.CSS_SELECTOR, "#mine-list button").click()
+    click_fresh(operator, (By.CSS_SELECTOR, "#mine-list button"), "a click on the chat in «Мои чаты»")
     wait_for_item(operator, "console-log", first, "the citizen's question in the console")
     wait_for_item(operator, "console-log", GREETING, "the greeting in the console")
     assert not operator.find_element(By.ID, "take-button").is_displayed(), "my own chat is not to be taken"
@@ -331,7 +349,7 @@ def test_citizen_and_operator_chat_and_the_chat_becomes_an_appeal(office: str, d
     # The operator: «В обращение» → a topic → the card pre-filled from the chat.
     to_appeal = until(operator, EC.element_to_be_clickable((By.ID, "to-appeal")), "«В обращение»")
     assert to_appeal.text.strip() == "В обращение"
-    to_appeal.click()
+    click_fresh(operator, (By.ID, "to-appeal"), "a click on «В обращение»")
     until(operator, EC.presence_of_element_located((By.ID, "chat-pending")), "the topic choice for the chat's appeal")
     operator.find_element(By.CSS_SELECTOR, f"a[data-code='{CAPITAL_REPAIR}']").click()
     form = until(operator, EC.presence_of_element_located((By.ID, "appeal-form")), "the appeal card")
