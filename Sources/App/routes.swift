@@ -6,6 +6,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: OperationsController())
     try app.register(collection: OpenDataController())
     try app.register(collection: NewsController.FeedRoutes())
+    try app.register(collection: EventsController.FeedRoutes())
     try app.register(collection: Open311Controller())
     try app.register(collection: WidgetController())
 
@@ -32,6 +33,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: SearchController())
     try pages.register(collection: PortalController())
     try pages.register(collection: NewsController())
+    try pages.register(collection: EventsController())
     try pages.register(collection: EditorController())
     try pages.register(collection: AccessibilityController())
     try pages.register(collection: ClaimsController())

@@ -37,6 +37,7 @@ enum Migrations {
         app.migrations.add(M0029CreateExternalSignIn())
         app.migrations.add(M0030CreateExternalSignUps())
         app.migrations.add(M0031CreateNews())
+        app.migrations.add(M0032CreateEvents())
     }
 }
 

@@ -105,7 +105,7 @@ struct CalendarAdminController: RouteCollection {
         var problems: [String]
     }
 
-    static let monthNames = ["Январь", "Февраль", "Март", "Апрель", "Май", "Июнь", "Июль", "Август", "Сентябрь", "Октябрь", "Ноябрь", "Декабрь"]
+    static var monthNames: [String] { Strings.monthNames }
 
     static func page(_ request: Request, year: Int, failure: ValidationFailure? = nil, problems: [String] = [], input: (String, String)? = nil)
         async throws -> Page

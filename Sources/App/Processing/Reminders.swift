@@ -138,6 +138,8 @@ extension PeriodicLifecycle {
             if let report = try await Reminders.runIfDue(app: application, node: node, now: application.clock.now()) {
                 application.logger.info("Reminders sent: \(report.letters) letters about \(report.appeals) appeals")
             }
+            let now = application.clock.now()
+            if try await EventSeating.remindDue(app: application, now: now) > 0 { application.mailWorker?.wake() }
         }
     }
 }

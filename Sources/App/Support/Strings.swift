@@ -50,6 +50,13 @@ enum Strings {
         case .needsSignificantDefect: "Такое требование закон допускает только при существенном недостатке (или при нарушении сроков ремонта). Отметьте существенный недостаток или выберите ремонт."
         case .notYetOverdue: "Срок для продавца (исполнителя) ещё не истёк, неустойка пока не начисляется."
         case .repairTermTooLong: "Срок ремонта по закону — не более 45 дней."
+        case .endsBeforeStarts: "Окончание должно быть позже начала."
+        case .eventClosed: "Запись закрыта: мероприятие уже прошло или отменено."
+        case .alreadySignedUp: "С этим адресом или телефоном на мероприятие уже записались."
+        case .belowSignedUp: "Участников уже записано больше: вместимость не может быть меньше их числа."
+        case .invalidLink: "Укажите ссылку, которая начинается с https:// или http://."
+        case .invalidCount: "Укажите целое число не больше 100 000 (вместимость — не меньше 1)."
+        case .eventNotHeld: "Число участников указывается после окончания мероприятия."
         }
     }
 
@@ -99,6 +106,13 @@ enum Strings {
         case .needsSignificantDefect: "this demand requires a significant defect"
         case .notYetOverdue: "the seller's term has not ended yet; no penalty is due"
         case .repairTermTooLong: "a repair term may be at most 45 days"
+        case .endsBeforeStarts: "must be after the start"
+        case .eventClosed: "the event is over or cancelled; sign-up is closed"
+        case .alreadySignedUp: "this email or phone is already signed up for the event"
+        case .belowSignedUp: "is below the number of people already signed up"
+        case .invalidLink: "must be an http(s) link"
+        case .invalidCount: "must be a whole number up to 100 000 (a capacity at least 1)"
+        case .eventNotHeld: "attendees are counted after the event ends"
         }
     }
 
@@ -526,6 +540,14 @@ enum Strings {
         if bytes < 1024 * 1024 { return "\((bytes + 1023) / 1024) КБ" }
         let tenths = (bytes * 10 + 1024 * 1024 / 2) / (1024 * 1024)
         return "\(tenths / 10),\(tenths % 10) МБ"
+    }
+
+    static let monthNames = ["Январь", "Февраль", "Март", "Апрель", "Май", "Июнь", "Июль", "Август", "Сентябрь", "Октябрь", "Ноябрь", "Декабрь"]
+
+    /// «1 декабря»: the month after a day number.
+    static func monthGenitive(_ month: Int) -> String {
+        let names = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"]
+        return names[max(1, min(12, month)) - 1]
     }
 
     /// `26.06.2026` in the region's time zone.

@@ -60,6 +60,20 @@ public enum FieldErrorCode: String, Sendable, Codable, Hashable {
     case endBeforeStart
     /// A period longer than the statistics allow (5 years).
     case periodTooLong
+    /// An event that ends before (or when) it starts.
+    case endsBeforeStarts
+    /// A sign-up for an event that is over, cancelled or not published.
+    case eventClosed
+    /// A second sign-up for one event with the same email or phone.
+    case alreadySignedUp
+    /// An event's capacity below the number of people it has already confirmed.
+    case belowSignedUp
+    /// A link that is not an http(s) address.
+    case invalidLink
+    /// A count that is not a whole number within its bounds (capacity, attendees).
+    case invalidCount
+    /// Attendees counted for an event that has not ended yet.
+    case eventNotHeld
 }
 
 public struct FieldError: Sendable, Hashable, Codable {

@@ -122,4 +122,27 @@ struct MailOutboxTests {
             #expect(message.contains("Subject: =?UTF-8?B?"))
         }
     }
+
+    @Test func anAttachmentMakesAMultipartMessageWithBothPartsIntact() throws {
+        let ics = "BEGIN:VCALENDAR\r\nSUMMARY:Семинар\r\nEND:VCALENDAR\r\n"
+        let mail = OutgoingMail(
+            from: "ConsumerDesk <noreply@example.test>", to: "a@example.test", subject: "Вы записаны", textBody: "Здравствуйте!\nДо встречи.",
+            messageID: "1234-abcd@consumerdesk",
+            attachment: MailAttachment(fileName: "event.ics", contentType: "text/calendar; method=PUBLISH", text: ics))
+        let text = MIMEMessage.render(mail, date: Date(timeIntervalSince1970: 1_800_000_000))
+        let boundary = "=_cd_1234abcdconsumerdesk"
+        #expect(text.contains("Content-Type: multipart/mixed; boundary=\"\(boundary)\"\r\n"))
+        let parts = text.components(separatedBy: "--\(boundary)")
+        #expect(parts.count == 4 && parts[3] == "--\r\n", "two parts and the closing delimiter")
+        func decoded(_ part: String) -> String? {
+            let body = part.components(separatedBy: "\r\n\r\n")[1].replacingOccurrences(of: "\r\n", with: "")
+            return Data(base64Encoded: body).flatMap { String(data: $0, encoding: .utf8) }
+        }
+        #expect(parts[1].contains("Content-Type: text/plain; charset=utf-8"))
+        #expect(decoded(parts[1]) == "Здравствуйте!\r\nДо встречи.")
+        #expect(parts[2].contains("Content-Type: text/calendar; method=PUBLISH; charset=utf-8; name=\"event.ics\""))
+        #expect(parts[2].contains("Content-Disposition: attachment; filename=\"event.ics\""))
+        #expect(decoded(parts[2]) == ics)
+        #expect(!MIMEMessage.render(OutgoingMail(from: "a@b.test", to: "c@d.test", subject: "s", textBody: "t", messageID: "m@x"), date: Date()).contains("multipart"))
+    }
 }

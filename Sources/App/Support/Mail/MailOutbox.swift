@@ -24,22 +24,36 @@ final class OutboxMessage: Model, @unchecked Sendable {
     @OptionalField(key: "last_error") var lastError: String?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
     @OptionalField(key: "sent_at") var sentAt: Date?
+    @OptionalField(key: "attachment_name") var attachmentName: String?
+    @OptionalField(key: "attachment_type") var attachmentType: String?
+    @OptionalField(key: "attachment_body") var attachmentBody: String?
 
     init() {}
+
+    var attachment: MailAttachment? {
+        guard let attachmentName, let attachmentType, let attachmentBody else { return nil }
+        return MailAttachment(fileName: attachmentName, contentType: attachmentType, text: attachmentBody)
+    }
 }
 
 /// The one way to send mail: write it to the outbox inside the caller's transaction. The worker
 /// delivers it after the commit; if the transaction rolls back, the mail never existed.
 enum MailOutbox {
     static func enqueue(
-        to recipient: String, subject: String, body: String, on db: any Database, now: Date
+        to recipient: String, subject: String, body: String, attachment: MailAttachment? = nil, on db: any Database,
+        now: Date
     ) async throws {
-        try await message(to: recipient, subject: subject, body: body, now: now).create(on: db)
+        try await message(to: recipient, subject: subject, body: body, attachment: attachment, now: now).create(on: db)
     }
 
     /// A message ready to be written (with others, in one statement) inside the caller's transaction.
-    static func message(to recipient: String, subject: String, body: String, now: Date) -> OutboxMessage {
+    static func message(
+        to recipient: String, subject: String, body: String, attachment: MailAttachment? = nil, now: Date
+    ) -> OutboxMessage {
         let message = OutboxMessage()
+        message.attachmentName = attachment?.fileName
+        message.attachmentType = attachment?.contentType
+        message.attachmentBody = attachment?.text
         let id = UUID()
         message.id = id
         message.recipient = recipient
@@ -158,7 +172,7 @@ actor MailWorker {
             tried += 1
             let mail = OutgoingMail(
                 from: from, to: message.recipient, subject: message.subject, textBody: message.bodyText,
-                messageID: message.messageID)
+                messageID: message.messageID, attachment: message.attachment)
             do {
                 try await transport.send(mail)
                 try await OutboxMessage.query(on: db)

@@ -24,12 +24,33 @@ public struct OutgoingMail: Sendable, Equatable {
     /// Unique, without angle brackets, e.g. `"uuid@consumerdesk"`.
     public var messageID: String
 
-    public init(from: String, to: String, subject: String, textBody: String, messageID: String) {
+    /// A text file sent along (the .ics of an event), or nil for a plain message.
+    public var attachment: MailAttachment?
+
+    public init(
+        from: String, to: String, subject: String, textBody: String, messageID: String, attachment: MailAttachment? = nil
+    ) {
         self.from = from
         self.to = to
         self.subject = subject
         self.textBody = textBody
         self.messageID = messageID
+        self.attachment = attachment
+    }
+}
+
+/// A UTF-8 text file attached to a message.
+public struct MailAttachment: Sendable, Equatable {
+    /// ASCII, e.g. `event.ics`.
+    public var fileName: String
+    /// e.g. `text/calendar; method=PUBLISH`; `charset=utf-8` is added.
+    public var contentType: String
+    public var text: String
+
+    public init(fileName: String, contentType: String, text: String) {
+        self.fileName = fileName
+        self.contentType = contentType
+        self.text = text
     }
 }
 
@@ -186,12 +207,27 @@ enum MIMEMessage {
         lines.append("Date: " + rfc5322Date(date))
         lines.append("Message-ID: <" + messageIDValue(mail.messageID) + ">")
         lines.append("MIME-Version: 1.0")
-        lines.append("Content-Type: text/plain; charset=utf-8")
-        lines.append("Content-Transfer-Encoding: base64")
-        var result = lines.joined(separator: "\r\n") + "\r\n\r\n"
-        for line in base64Lines(Array(canonicalText(mail.textBody).utf8)) {
-            result += line + "\r\n"
+        guard let attachment = mail.attachment else {
+            lines.append("Content-Type: text/plain; charset=utf-8")
+            lines.append("Content-Transfer-Encoding: base64")
+            var result = lines.joined(separator: "\r\n") + "\r\n\r\n"
+            for line in base64Lines(Array(canonicalText(mail.textBody).utf8)) {
+                result += line + "\r\n"
+            }
+            return result
         }
+        // The boundary comes from the message id: unique, and base64 lines (A–Z, a–z, 0–9, +, /, =) never
+        // contain its `_`.
+        let boundary = "=_cd_" + String(messageIDValue(mail.messageID).filter { $0.isLetter || $0.isNumber }.prefix(40))
+        let name = sanitizeHeaderText(attachment.fileName).filter { $0.isASCII && $0 != "\"" }
+        lines.append("Content-Type: multipart/mixed; boundary=\"\(boundary)\"")
+        var result = lines.joined(separator: "\r\n") + "\r\n\r\n"
+        result += "--\(boundary)\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        for line in base64Lines(Array(canonicalText(mail.textBody).utf8)) { result += line + "\r\n" }
+        result += "--\(boundary)\r\nContent-Type: \(sanitizeHeaderText(attachment.contentType)); charset=utf-8; name=\"\(name)\"\r\n"
+        result += "Content-Disposition: attachment; filename=\"\(name)\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        for line in base64Lines(Array(attachment.text.utf8)) { result += line + "\r\n" }
+        result += "--\(boundary)--\r\n"
         return result
     }
 
