@@ -25,7 +25,7 @@ CD_PG_BIN=/usr/lib/postgresql/15/bin
 CD_TOOLS=${CD_TOOLS:-${HOME:-/root}/.cache/consumerdesk-tools}
 VENV=$CD_TOOLS/venv
 export VENV
-CD_PY_PINS=(selenium==4.51.0 aiosmtpd==1.4.6 pytest==9.0.3 holidays==0.108 snowballstemmer==3.1.1 python-docx==1.2.0 axe-selenium-python==2.1.6 websockets==17.4 openpyxl==3.1.5 georeport==0.3.1 schemathesis==4.32.5 oidc-provider-mock==0.3.4 feedparser==6.0.14)
+CD_PY_PINS=(selenium==4.51.0 aiosmtpd==1.4.6 pytest==9.0.3 holidays==0.108 snowballstemmer==3.1.1 python-docx==1.2.0 axe-selenium-python==2.1.6 websockets==17.4 openpyxl==3.1.5 georeport==0.3.1 schemathesis==4.32.5 oidc-provider-mock==0.3.4 feedparser==6.0.14 icalendar==7.3.0)
 CD_APT_FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 _ci_say() { printf '[services] %s\n' "$*" >&2; }
