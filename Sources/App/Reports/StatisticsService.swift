@@ -273,6 +273,16 @@ enum StatisticsService {
                 note: "в т. ч. по суду \(Money.format(kopecks: report.total.moneyCourt))", link: nil),
         ]
         if compliance.answered == 0 { tiles[1].link = nil }
+        // Events held in the period by the organisations in scope, with the attendees their organisers counted.
+        var organisers: Set<UUID>?
+        if case .organisations(let ids) = ask.scope { organisers = Set(ids) }
+        let held = try await EventQueries.held(
+            from: calendar.start(of: period.from), to: calendar.start(of: period.to.adding(days: 1)), organisations: organisers,
+            now: now, on: app.db)
+        tiles.append(
+            StatTile(
+                id: "tile-events", label: "Проведено мероприятий", value: Charts.formatCount(Double(held.events)),
+                note: "участников: \(Charts.formatCount(Double(held.attendees)))", link: nil))
 
         var sections: [StatSection] = []
 

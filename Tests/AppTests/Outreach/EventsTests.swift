@@ -297,6 +297,10 @@ struct EventsTests {
                 from: Self.now.addingTimeInterval(-86400), to: Self.now.addingTimeInterval(30 * 86400), organisations: nil,
                 now: app.clock.now(), on: app.db)
             #expect(held == .init(events: 1, attendees: 18))
+            let curator = try Browser(app)
+            try await curator.signIn("curator@consumerdesk.test")
+            let dashboard = try await curator.get("/stats?from=2026-11-01&to=2026-11-30")
+            #expect(dashboard.status == .ok && dashboard.body.string.contains("участников: 18"), "the statistics count the attendees")
             #expect(try await EventQueries.held(from: Self.now, to: Self.now.addingTimeInterval(30 * 86400), organisations: [UUID()], now: app.clock.now(), on: app.db).events == 0)
         }
     }
