@@ -50,11 +50,12 @@ struct EventRulesTests {
     }
 
     @Test func signUpNeedsANameAndOneContact() throws {
-        #expect(Self.codes { _ = try EventSignUp.validate(name: "", email: "", phone: "") } == ["name": .required, "email": .emailOrPhoneRequired])
-        #expect(Self.codes { _ = try EventSignUp.validate(name: "Анна", email: "anna@", phone: "") } == ["email": .invalidEmail])
-        #expect(Self.codes { _ = try EventSignUp.validate(name: "Анна", email: "", phone: "12") } == ["phone": .invalidPhone])
-        #expect(try EventSignUp.validate(name: " Анна ", email: "Anna@Example.TEST", phone: "").contactKey == "email:anna@example.test")
-        #expect(try EventSignUp.validate(name: "Борис", email: "", phone: "8 917 555-44-33").contactKey == "phone:+79175554433")
+        #expect(Self.codes { _ = try EventSignUp.validate(name: "", email: "", phone: "", consent: true) } == ["name": .required, "email": .emailOrPhoneRequired])
+        #expect(Self.codes { _ = try EventSignUp.validate(name: "Анна", email: "a@example.test", phone: "", consent: false) } == ["consent": .consentRequired])
+        #expect(Self.codes { _ = try EventSignUp.validate(name: "Анна", email: "anna@", phone: "", consent: true) } == ["email": .invalidEmail])
+        #expect(Self.codes { _ = try EventSignUp.validate(name: "Анна", email: "", phone: "12", consent: true) } == ["phone": .invalidPhone])
+        #expect(try EventSignUp.validate(name: " Анна ", email: "Anna@Example.TEST", phone: "", consent: true).contactKey == "email:anna@example.test")
+        #expect(try EventSignUp.validate(name: "Борис", email: "", phone: "8 917 555-44-33", consent: true).contactKey == "phone:+79175554433")
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         #expect(EventSignUp.isOpen(status: .published, audience: .public, startsAt: now.addingTimeInterval(60), now: now))
         #expect(!EventSignUp.isOpen(status: .published, audience: .public, startsAt: now, now: now), "started")

@@ -33,6 +33,7 @@ def sign_up(driver: WebDriver, server: str, slug: str, name: str, email: str) ->
     driver.delete_all_cookies()
     form = open_form(driver, f"{server}/events/{slug}", "signup-form")
     fill(form, {"name": name, "email": email})
+    form.find_element(By.ID, "consent").click()
     submit(driver, form, "signup-submit")
     return until(driver, EC.presence_of_element_located((By.ID, "signup-result")), "the sign-up's result").text
 
@@ -67,7 +68,7 @@ def test_seminar_with_two_seats_waiting_list_and_cancellation(server: str, drive
     Select(form.find_element(By.NAME, "audience")).select_by_value("public")
     Select(form.find_element(By.NAME, "format")).select_by_value("seminar")
     Select(form.find_element(By.NAME, "sphere")).select_by_value("trade")
-    Select(form.find_element(By.NAME, "organisers[]")).select_by_index(0)
+    Select(form.find_element(By.NAME, "organisers[]")).select_by_visible_text("Управление Роспотребнадзора")
     set_value(driver, form, "startsAt", start.strftime("%Y-%m-%dT%H:%M"))
     set_value(driver, form, "endsAt", (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
     form.find_element(By.ID, "published").click()

@@ -50,6 +50,7 @@ struct M0032CreateEvents: AsyncMigration {
             .field("queued_at", .datetime, .required)
             .field("cancel_token_hash", .string, .required)
             .field("reminded_at", .datetime)
+            .field("consent_at", .datetime, .required)
             .field("created_at", .datetime, .required)
             .field("cancelled_at", .datetime)
             .unique(on: "event_id", "contact_key")

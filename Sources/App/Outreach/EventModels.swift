@@ -69,6 +69,8 @@ final class EventRegistration: Model, @unchecked Sendable {
     @Field(key: "queued_at") var queuedAt: Date
     @Field(key: "cancel_token_hash") var cancelTokenHash: String
     @OptionalField(key: "reminded_at") var remindedAt: Date?
+    /// When the person agreed to the processing of their name and contact (152-ФЗ).
+    @Field(key: "consent_at") var consentAt: Date
     @Field(key: "created_at") var createdAt: Date
     @OptionalField(key: "cancelled_at") var cancelledAt: Date?
 

@@ -20,13 +20,32 @@ enum EventSeating {
     ) async throws -> SignUpResult {
         try await db.transaction { db in
             guard let event = try await Event.find(eventID, on: db) else { throw AppError.notFound }
-            guard EventSignUp.isOpen(status: event.status, audience: event.audience, startsAt: event.startsAt, now: now) else {
-                throw ValidationFailure([FieldError("name", .eventClosed)])
-            }
+            guard let sql = db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
+            // Takes the event's row until the transaction ends and checks it is still open: an editor
+            // cancelling it at this moment either comes first (and the sign-up is refused) or waits for this
+            // one (and so mails this person too).
+            let open = try await sql.raw(
+                "UPDATE events SET confirmed_count = confirmed_count WHERE id = \(bind: eventID) AND status = \(bind: EventStatus.published.rawValue) AND audience = \(bind: EventAudience.public.rawValue) AND starts_at > \(bind: now) RETURNING id"
+            ).all()
+            guard !open.isEmpty else { throw ValidationFailure([FieldError("name", .eventClosed)]) }
+            let contactField = person.email != nil ? "email" : "phone"
+            // Either contact already holding a place (or waiting) is a second sign-up of the same person.
+            let clash = try await EventRegistration.query(on: db)
+                .filter(\.$eventID == eventID).filter(\.$status != .cancelled)
+                .group(.or) { group in
+                    if let email = person.email { group.filter(\.$email == email.value) }
+                    if let phone = person.phone { group.filter(\.$phone == phone.value) }
+                }
+                .first()
+            if clash != nil { throw ValidationFailure([FieldError(contactField, .alreadySignedUp)]) }
             let existing = try await EventRegistration.query(on: db)
                 .filter(\.$eventID == eventID).filter(\.$contactKey == person.contactKey).first()
-            if let existing, existing.status != .cancelled {
-                throw ValidationFailure([FieldError(person.email != nil ? "email" : "phone", .alreadySignedUp)])
+            if let existing {
+                // Someone who cancelled comes back: the row is taken back only once, however many tabs ask.
+                let reclaimed = try await sql.raw(
+                    "UPDATE event_registrations SET status = \(bind: EventRegistration.Status.waiting.rawValue) WHERE id = \(bind: existing.requireID()) AND status = \(bind: EventRegistration.Status.cancelled.rawValue) RETURNING id"
+                ).all()
+                guard !reclaimed.isEmpty else { throw ValidationFailure([FieldError(contactField, .alreadySignedUp)]) }
             }
             let registration = existing ?? EventRegistration()
             let token = Secrets.randomToken()
@@ -38,6 +57,7 @@ enum EventSeating {
             registration.queuedAt = now
             registration.cancelTokenHash = Secrets.hash(token)
             registration.cancelledAt = nil
+            registration.consentAt = now
             registration.createdAt = existing?.createdAt ?? now
             let seated = try await takeSeat(eventID, on: db)
             registration.status = seated ? .confirmed : .waiting
@@ -47,7 +67,7 @@ enum EventSeating {
                 try await registration.save(on: db)
             } catch where error.isUniqueViolation {
                 // The same person, a moment earlier, from another tab.
-                throw ValidationFailure([FieldError(person.email != nil ? "email" : "phone", .alreadySignedUp)])
+                throw ValidationFailure([FieldError(contactField, .alreadySignedUp)])
             }
             let place: EventSeats.Place = seated ? .confirmed : .waiting(try await position(registration, on: db))
             if let email = registration.email {
@@ -72,19 +92,22 @@ enum EventSeating {
             guard registration.status != .cancelled else { return (event, registration) }
             guard let sql = db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
             let id = try registration.requireID()
-            let taken = try await sql.raw(
-                "UPDATE event_registrations SET status = \(bind: EventRegistration.Status.cancelled.rawValue), cancelled_at = \(bind: now) WHERE id = \(bind: id) AND status <> \(bind: EventRegistration.Status.cancelled.rawValue) RETURNING status"
-            ).all()
-            guard !taken.isEmpty else { return (event, registration) }
-            let wasConfirmed = registration.status == .confirmed
-            registration.status = .cancelled
-            registration.cancelledAt = now
-            if wasConfirmed {
+            // By the status in the database, not the one read: a promotion a moment ago made this a seat.
+            func cancel(from status: EventRegistration.Status) async throws -> Bool {
+                !(try await sql.raw(
+                    "UPDATE event_registrations SET status = \(bind: EventRegistration.Status.cancelled.rawValue), cancelled_at = \(bind: now) WHERE id = \(bind: id) AND status = \(bind: status.rawValue) RETURNING id"
+                ).all()).isEmpty
+            }
+            if try await cancel(from: .confirmed) {
                 try await sql.raw(
                     "UPDATE events SET confirmed_count = confirmed_count - 1 WHERE id = \(bind: event.requireID()) AND confirmed_count > 0"
                 ).run()
                 try await promote(event.requireID(), app: app, now: now, on: db)
+            } else {
+                _ = try await cancel(from: .waiting)
             }
+            registration.status = .cancelled
+            registration.cancelledAt = now
             return (event, registration)
         }
     }
@@ -202,8 +225,7 @@ enum EventSeating {
         let attachment = attach
             ? MailAttachment(
                 fileName: "event.ics", contentType: "text/calendar; method=PUBLISH",
-                text: ICalendar.document(
-                    name: event.title, events: [EventText.calendarEvent(event, base: base)], timeZone: zone, now: now))
+                text: EventText.calendar(event.title, [event], config: app.config, now: now))
             : nil
         try await MailOutbox.enqueue(
             to: email, subject: subject, body: body.joined(separator: "\n"), attachment: attachment, on: db, now: now)
@@ -246,7 +268,7 @@ enum EventSeating {
         let people = try await EventRegistration.query(on: db)
             .filter(\.$eventID == event.requireID()).filter(\.$status != .cancelled).all()
         for person in people {
-            guard let email = person.email, cancelled || person.status == .confirmed else { continue }
+            guard let email = person.email else { continue }
             try await mail(cancelled ? .cancelledEvent : .changed, to: email, name: person.name, event: event, token: nil, app: app, now: now, on: db)
         }
     }
@@ -274,6 +296,14 @@ enum EventText {
             return "\(startDay), \(startTime)–\(endTime)"
         }
         return "\(startDay), \(startTime) — \(end.day ?? 0) \(Strings.monthGenitive(end.month ?? 1)) \(end.year ?? 0), \(endTime)"
+    }
+
+    /// The iCalendar file of these events, published in the name of the service's mail address.
+    static func calendar(_ name: String, _ events: [Event], config: AppConfig, now: Date) -> String {
+        let sender = SMTPAddress.parse(config.mailFrom)
+        return ICalendar.document(
+            name: name, events: events.map { calendarEvent($0, base: config.publicURL) }, timeZone: config.timeZone, now: now,
+            organizer: (sender.displayName.isEmpty ? "ConsumerDesk" : sender.displayName, sender.address))
     }
 
     static func calendarEvent(_ event: Event, base: String) -> CalendarEvent {

@@ -141,9 +141,9 @@ struct EventsController: RouteCollection {
             }
         } else {
             let after = (try? request.query.get(String.self, at: "after")).flatMap(NewsQueries.cursor)
-            // Upcoming: still going on or ahead, soonest first. Past: the latest first.
+            // Upcoming: still going on or ahead, soonest first. Past: over, the latest first.
             let events = try await EventQueries.window(
-                from: past ? nil : calendar.startOfDay(for: now), to: past ? calendar.startOfDay(for: now) : nil, after: after,
+                from: nil, to: nil, endingAfter: past ? nil : now, endedBy: past ? now : nil, after: after,
                 descending: past, sphere: filter.sphere?.rawValue, organisation: filter.organisation, viewer: viewer,
                 limit: EventQueries.pageSize + 1, on: request.db)
             let page = Array(events.prefix(EventQueries.pageSize))
@@ -174,7 +174,7 @@ struct EventsController: RouteCollection {
                     + SphereCode.allCases.map { Choice(value: $0.rawValue, label: names[$0.rawValue] ?? $0.rawValue, selected: $0 == filter.sphere) },
                 organisations: [Choice(value: "", label: "Все организаторы", selected: filter.organisation == nil)]
                     + organisations.compactMap { org in org.id.map { Choice(value: $0.uuidString, label: org.shortName, selected: $0 == filter.organisation) } },
-                feedURL: "/events/calendar.ics" + filter.query(), editor: viewer.editor))
+                feedURL: "/events/calendar.ics" + filter.query(), editor: viewer.isEditor))
     }
 
     static func row(_ event: Event, names: [String: String], zone: TimeZone) -> Row {
@@ -272,7 +272,7 @@ struct EventsController: RouteCollection {
             reportHTML: event.report.map { RenderedMarkdown.html($0, key: "event-report:\(event.id?.uuidString ?? ""):\(event.updatedAt.timeIntervalSince1970)") },
             materials: materials.compactMap { material in material.url.map { Material(title: material.title, url: $0, size: nil) } },
             input: input, errors: failure.map(FormErrors.russian) ?? [:], hasErrors: failure != nil,
-            editURL: viewer.editor ? "/editor/events/\(try event.requireID().uuidString)" : nil,
+            editURL: viewer.mayManage(organisers) ? "/editor/events/\(try event.requireID().uuidString)" : nil,
             shares: event.audience == .public ? NewsController.shares(url: url, title: event.title) : [])
     }
 
@@ -288,9 +288,7 @@ struct EventsController: RouteCollection {
     @Sendable
     func ics(request: Request) async throws -> Response {
         let (event, _) = try await Self.visibleEvent(request)
-        let text = ICalendar.document(
-            name: event.title, events: [EventText.calendarEvent(event, base: request.application.config.publicURL)],
-            timeZone: request.application.config.timeZone, now: request.now)
+        let text = EventText.calendar(event.title, [event], config: request.application.config, now: request.now)
         return Self.calendarResponse(text, fileName: "\(event.slug).ics")
     }
 
@@ -312,10 +310,7 @@ struct EventsController: RouteCollection {
             guard let organisation = try await Organisation.find(id, on: request.db) else { throw AppError.notFound }
             name = "Мероприятия: \(organisation.shortName)"
         }
-        let base = request.application.config.publicURL
-        let text = ICalendar.document(
-            name: name, events: events.map { EventText.calendarEvent($0, base: base) }, timeZone: request.application.config.timeZone,
-            now: request.now)
+        let text = EventText.calendar(name, events, config: request.application.config, now: request.now)
         return calendarResponse(text, fileName: nil)
     }
 
@@ -325,6 +320,7 @@ struct EventsController: RouteCollection {
         var name: String?
         var email: String?
         var phone: String?
+        var consent: String?
     }
 
     struct DonePage: Encodable {
@@ -348,7 +344,8 @@ struct EventsController: RouteCollection {
             if !EventSignUp.isOpen(status: event.status, audience: event.audience, startsAt: event.startsAt, now: request.now) {
                 throw ValidationFailure([FieldError("name", .eventClosed)])
             }
-            let person = try EventSignUp.validate(name: fields["name"]!, email: fields["email"]!, phone: fields["phone"]!)
+            let person = try EventSignUp.validate(
+                name: fields["name"]!, email: fields["email"]!, phone: fields["phone"]!, consent: input.consent != nil)
             let result = try await EventSeating.signUp(
                 event: try event.requireID(), person, app: request.application, now: request.now, on: request.db)
             request.application.mailWorker?.wake()

@@ -37,7 +37,10 @@ struct EventsEditorController {
     @Sendable
     func list(request: Request) async throws -> Response {
         _ = try await EditorController.requireEditor(request)
-        let events = try await Event.query(on: request.db).sort(\.$startsAt, .descending).limit(300).all()
+        let viewer = try await EventQueries.viewer(request)
+        var query = Event.query(on: request.db)
+        if !viewer.managesAll { query = query.filter(\.$id ~~ (try await EventQueries.organisedBy(viewer.manages, on: request.db))) }
+        let events = try await query.sort(\.$startsAt, .descending).limit(300).all()
         let ids = events.compactMap(\.id)
         let waiting = try await EventRegistration.query(on: request.db)
             .filter(\.$eventID ~~ ids).filter(\.$status == .waiting).all()
@@ -56,6 +59,16 @@ struct EventsEditorController {
                             url: "/events/\(event.slug)")
                     }
                 }))
+    }
+
+    /// The event of the path, if the editor manages one of its organisers (else 403).
+    static func managed(_ request: Request) async throws -> (Event, EventQueries.Viewer) {
+        _ = try await EditorController.requireEditor(request)
+        let event = try await request.model(Event.self, "id")
+        let viewer = try await EventQueries.viewer(request)
+        let organisers = try await EventQueries.organisers(of: [try event.requireID()], on: request.db)[try event.requireID()] ?? []
+        guard viewer.mayManage(organisers) else { throw AppError.forbidden }
+        return (event, viewer)
     }
 
     static func state(_ event: Event, now: Date) -> String {
@@ -186,8 +199,7 @@ struct EventsEditorController {
 
     @Sendable
     func editForm(request: Request) async throws -> Response {
-        _ = try await EditorController.requireEditor(request)
-        let event = try await request.model(Event.self, "id")
+        let (event, _) = try await Self.managed(request)
         return try await request.render("editor/event-form", try await form(request, event: event, input: nil, failure: nil))
     }
 
@@ -210,8 +222,7 @@ struct EventsEditorController {
 
     @Sendable
     func update(request: Request) async throws -> Response {
-        _ = try await EditorController.requireEditor(request)
-        let event = try await request.model(Event.self, "id")
+        let (event, _) = try await Self.managed(request)
         let input = try request.content.decode(Input.self)
         return try await request.submitForm("editor/event-form") {
             try await save(event, input, request)
@@ -238,13 +249,24 @@ struct EventsEditorController {
             throw ValidationFailure(error.errors + errors.errors)
         }
         let known = try await Organisation.query(on: request.db).filter(\.$id ~~ valid.organisers).filter(\.$isActive == true).count()
-        if known != valid.organisers.count { errors.add("organisers", .invalidValue) }
+        if known != valid.organisers.count {
+            errors.add("organisers", .invalidValue)
+        } else if !(try await EventQueries.viewer(request)).mayManage(valid.organisers) {
+            // Other agencies may co-organise, but one's own organisation (or one under it) must be among them.
+            errors.add("organisers", .notYourOrganisation)
+        }
         if let taken = try await Event.query(on: request.db).filter(\.$slug == valid.slug).first(), taken.id != event.id {
             errors.add("slug", .taken)
         }
         // People signed up for a public event keep their seats: it cannot turn into a staff-only one.
         if event.id != nil, event.audience == .public, valid.audience == .joint, event.confirmedCount > 0 {
             errors.add("audience", .invalidValue)
+        }
+        // People who signed up keep hearing of the event: it is cancelled (and they are told), not hidden.
+        if event.id != nil, event.status == .published, input.published == nil,
+            try await EventRegistration.query(on: request.db).filter(\.$eventID == event.requireID()).filter(\.$status != .cancelled).count() > 0
+        {
+            errors.add("published", .eventHasSignUps)
         }
         try errors.throwIfAny()
         let isNew = event.id == nil
@@ -277,8 +299,11 @@ struct EventsEditorController {
                 // Compared with the seats taken in the same statement, so a sign-up at this moment cannot slip
                 // past a smaller capacity.
                 guard let sql = db as? any SQLDatabase else { throw AppError.badRequest("SQL database required") }
+                // (A NULL bind has no type PostgreSQL could infer: no limit is its own statement.)
                 let changed = try await sql.raw(
-                    "UPDATE events SET capacity = \(bind: valid.capacity) WHERE id = \(bind: id) AND (\(bind: valid.capacity) IS NULL OR confirmed_count <= \(bind: valid.capacity)) RETURNING id"
+                    valid.capacity.map {
+                        "UPDATE events SET capacity = \(bind: $0) WHERE id = \(bind: id) AND confirmed_count <= \(bind: $0) RETURNING id"
+                    } ?? "UPDATE events SET capacity = NULL WHERE id = \(bind: id) RETURNING id"
                 ).all()
                 guard !changed.isEmpty else { throw ValidationFailure([FieldError("capacity", .belowSignedUp)]) }
                 event.capacity = valid.capacity
@@ -286,15 +311,20 @@ struct EventsEditorController {
             }
             try await EventOrganiser.query(on: db).filter(\.$eventID == id).delete()
             for organisation in valid.organisers { try await EventOrganiser(event: id, organisation: organisation).create(on: db) }
-            if moved, event.status == .published { try await EventSeating.notifyChange(event, cancelled: false, app: app, now: now, on: db) }
+            if moved, event.status == .published {
+                try await EventSeating.notifyChange(event, cancelled: false, app: app, now: now, on: db)
+                // A new date deserves a new reminder the day before it (the change mail is it if that is close).
+                let reminded: Date? = EventSeats.reminderDue(startsAt: event.startsAt) <= now ? now : nil
+                try await EventRegistration.query(on: db).filter(\.$eventID == id).filter(\.$status == .confirmed)
+                    .set(\.$remindedAt, to: reminded).update()
+            }
         }
         app.mailWorker?.wake()
     }
 
     @Sendable
     func cancelEvent(request: Request) async throws -> Response {
-        _ = try await EditorController.requireEditor(request)
-        let event = try await request.model(Event.self, "id")
+        let (event, _) = try await Self.managed(request)
         guard event.status != .cancelled else { return request.seeOther("/editor/events/\(try event.requireID())") }
         let (app, now) = (request.application, request.now)
         let wasPublished = event.status == .published
@@ -316,8 +346,7 @@ struct EventsEditorController {
 
     @Sendable
     func saveReport(request: Request) async throws -> Response {
-        _ = try await EditorController.requireEditor(request)
-        let event = try await request.model(Event.self, "id")
+        let (event, _) = try await Self.managed(request)
         let input = try request.content.decode(ReportInput.self)
         return try await request.submitForm("editor/event-form") {
             let valid = try EventReport.validate(
@@ -341,8 +370,7 @@ struct EventsEditorController {
 
     @Sendable
     func addMaterial(request: Request) async throws -> Response {
-        _ = try await EditorController.requireEditor(request)
-        let event = try await request.model(Event.self, "id")
+        let (event, _) = try await Self.managed(request)
         let input = try request.content.decode(MaterialInput.self)
         return try await request.submitForm("editor/event-form") {
             let valid = try EventMaterialLink.validate(title: input.materialTitle ?? "", url: input.materialURL ?? "")

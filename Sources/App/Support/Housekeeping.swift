@@ -2,6 +2,7 @@ import Domain
 import Fluent
 import Foundation
 import NIOConcurrencyHelpers
+import SQLKit
 import Vapor
 
 /// Deletes rows that no longer mean anything: expired sessions, long-expired or revoked tokens,
@@ -12,6 +13,9 @@ enum Housekeeping {
     /// The webhook log keeps a month of delivered events and a quarter of failed ones.
     static let keepDeliveredWebhooks: TimeInterval = 30 * 24 * 3600
     static let keepFailedWebhooks: TimeInterval = 90 * 24 * 3600
+    /// Names and contacts of people signed up for an event are kept half a year after it (the attendees
+    /// counted stay with the event).
+    static let keepEventRegistrations: TimeInterval = 183 * 24 * 3600
 
     struct Report: Equatable {
         var sessions = 0
@@ -20,6 +24,7 @@ enum Housekeeping {
         var failures = 0
         var webhookDeliveries = 0
         var signInAttempts = 0
+        var eventRegistrations = 0
     }
 
     @discardableResult
@@ -58,6 +63,12 @@ enum Housekeeping {
         }
         report.webhookDeliveries = try await oldDeliveries(WebhookDelivery.query(on: db)).count()
         try await oldDeliveries(WebhookDelivery.query(on: db)).delete()
+        if let sql = db as? any SQLDatabase {
+            let horizon = now.addingTimeInterval(-keepEventRegistrations)
+            report.eventRegistrations = try await sql.raw(
+                "DELETE FROM event_registrations WHERE event_id IN (SELECT id FROM events WHERE ends_at < \(bind: horizon)) RETURNING id"
+            ).all().count
+        }
         return report
     }
 }

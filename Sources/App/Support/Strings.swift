@@ -57,6 +57,11 @@ enum Strings {
         case .invalidLink: "Укажите ссылку, которая начинается с https:// или http://."
         case .invalidCount: "Укажите целое число не больше 100 000 (вместимость — не меньше 1)."
         case .eventNotHeld: "Число участников указывается после окончания мероприятия."
+        case .invalidWeight: "Вес — число от 0 до 100."
+        case .allWeightsZero: "Хотя бы один показатель должен иметь вес больше нуля."
+        case .invalidPopulation: "Численность населения — целое число жителей (или оставьте поле пустым)."
+        case .notYourOrganisation: "Среди организаторов должна быть ваша организация (или подчинённая ей)."
+        case .eventHasSignUps: "На мероприятие уже записались: снять его с публикации нельзя. Если оно не состоится, отмените его — записавшимся придут письма."
         }
     }
 
@@ -113,6 +118,11 @@ enum Strings {
         case .invalidLink: "must be an http(s) link"
         case .invalidCount: "must be a whole number up to 100 000 (a capacity at least 1)"
         case .eventNotHeld: "attendees are counted after the event ends"
+        case .invalidWeight: "must be a number from 0 to 100"
+        case .allWeightsZero: "at least one weight must be above zero"
+        case .invalidPopulation: "must be a whole number of residents"
+        case .notYourOrganisation: "one of the organisers must be within your organisation"
+        case .eventHasSignUps: "people have signed up; cancel the event instead of unpublishing it"
         }
     }
 

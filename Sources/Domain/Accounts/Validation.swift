@@ -74,6 +74,16 @@ public enum FieldErrorCode: String, Sendable, Codable, Hashable {
     case invalidCount
     /// Attendees counted for an event that has not ended yet.
     case eventNotHeld
+    /// A rating weight that is not a number from 0 to 100.
+    case invalidWeight
+    /// Rating weights that are all zero.
+    case allWeightsZero
+    /// A population that is not a whole number of residents.
+    case invalidPopulation
+    /// Organisers none of which is within the editor's reach.
+    case notYourOrganisation
+    /// Unpublishing an event people have signed up for.
+    case eventHasSignUps
 }
 
 public struct FieldError: Sendable, Hashable, Codable {

@@ -40,6 +40,8 @@ public struct EventDraft: Sendable, Hashable {
     public static let maxDescription = 50_000
     public static let maxPlace = 500
     public static let maxCapacity = 100_000
+    /// Addresses under /events/ that pages of their own use.
+    public static let reservedSlugs: Set<String> = ["cancel", "calendar"]
 
     public init(
         title: String, slug: String = "", audience: String, format: String, sphere: String = "", description: String,
@@ -128,6 +130,8 @@ public struct EventDraft: Sendable, Hashable {
         // An address made from the title needs the date too; without one, the date's own error says enough.
         if !title.isEmpty, startsAt != nil || !draft.slug.trimmingCharacters(in: .whitespaces).isEmpty, !Slug.isValid(slug) {
             errors.add("slug", .invalidValue)
+        } else if reservedSlugs.contains(slug) {
+            errors.add("slug", .taken)
         }
         try errors.throwIfAny()
         return Valid(
@@ -164,8 +168,9 @@ public struct EventSignUp: Sendable, Hashable {
     /// `email:…` or `phone:+7…`: one per person and event.
     public var contactKey: String { email.map { "email:" + $0.value } ?? "phone:" + (phone?.value ?? "") }
 
-    public static func validate(name: String, email: String, phone: String) throws(ValidationFailure) -> EventSignUp {
+    public static func validate(name: String, email: String, phone: String, consent: Bool) throws(ValidationFailure) -> EventSignUp {
         var errors = FieldErrors()
+        if !consent { errors.add("consent", .consentRequired) }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty { errors.add("name", .required) } else if name.count > maxName { errors.add("name", .tooLong) }
         let emailText = email.trimmingCharacters(in: .whitespaces)

@@ -38,7 +38,10 @@ public struct CalendarEvent: Sendable, Hashable {
 /// apps subscribe to. Times are local to the region's zone with its VTIMEZONE, as RFC 5545 asks, so an
 /// app shows 10:00 in Volgograd as 10:00 in Volgograd wherever its user is.
 public enum ICalendar {
-    public static func document(name: String, events: [CalendarEvent], timeZone: TimeZone, now: Date) -> String {
+    /// `organizer`: the name and address the events are published from (RFC 5546 asks PUBLISH for one).
+    public static func document(
+        name: String, events: [CalendarEvent], timeZone: TimeZone, now: Date, organizer: (name: String, email: String)? = nil
+    ) -> String {
         var lines = [
             "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//ConsumerDesk//Events//RU", "CALSCALE:GREGORIAN",
             "METHOD:PUBLISH", "X-WR-CALNAME:" + text(name), "X-WR-TIMEZONE:" + timeZone.identifier,
@@ -56,6 +59,7 @@ public enum ICalendar {
             if !event.description.isEmpty { lines.append("DESCRIPTION:" + text(event.description)) }
             if !event.location.isEmpty { lines.append("LOCATION:" + text(event.location)) }
             if !event.url.isEmpty { lines.append("URL:" + event.url) }
+            if let organizer { lines.append("ORGANIZER;CN=\"\(parameter(organizer.name))\":mailto:" + organizer.email) }
             if !event.categories.isEmpty { lines.append("CATEGORIES:" + event.categories.map(text).joined(separator: ",")) }
             lines.append("STATUS:" + (event.cancelled ? "CANCELLED" : "CONFIRMED"))
             lines.append("END:VEVENT")
@@ -128,6 +132,11 @@ public enum ICalendar {
             }
         }
         return out
+    }
+
+    /// A quoted parameter value: no DQUOTE or control characters may appear in it.
+    static func parameter(_ value: String) -> String {
+        String(String.UnicodeScalarView(value.unicodeScalars.filter { $0 != "\"" && $0.value >= 0x20 && $0.value != 0x7F }))
     }
 
     /// Content lines longer than 75 octets continue on lines that start with a space, never splitting

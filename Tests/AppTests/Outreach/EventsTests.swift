@@ -39,7 +39,7 @@ struct EventsTests {
     static func signUp(_ app: Application, _ slug: String, name: String, email: String = "", phone: String = "") async throws -> TestingHTTPResponse {
         let visitor = try Browser(app)
         _ = try await visitor.get("/events/\(slug)")
-        return try await visitor.post("/events/\(slug)/signup", form: [("name", name), ("email", email), ("phone", phone)])
+        return try await visitor.post("/events/\(slug)/signup", form: [("name", name), ("email", email), ("phone", phone), ("consent", "1")])
     }
 
     static func cancelLink(_ page: String) throws -> String {
@@ -90,6 +90,11 @@ struct EventsTests {
             #expect(twice.status == .unprocessableEntity && twice.body.string.contains("уже записались"))
             let noContact = try await Self.signUp(app, event.slug, name: "Глеб")
             #expect(noContact.status == .unprocessableEntity && noContact.body.string.contains("id=\"email-error\""))
+            let samePhone = try await Self.signUp(app, event.slug, name: "Борис", email: "boris@example.test", phone: "+7 917 555 44 33")
+            #expect(samePhone.status == .unprocessableEntity && samePhone.body.string.contains("уже записались"), "the phone is taken")
+            let noConsent = try await Browser(app).post(
+                "/events/\(event.slug)/signup", form: [("name", "Глеб"), ("email", "gleb@example.test")])
+            #expect(noConsent.status == .unprocessableEntity && noConsent.body.string.contains("id=\"consent-error\""))
             #expect(try await EventRegistration.query(on: app.db).count() == 3)
 
             // Mail: a confirmation with the .ics, a waiting-list letter without.
@@ -130,11 +135,35 @@ struct EventsTests {
             #expect(try await EventRegistration.query(on: app.db).filter(\.$name == "Дарья Лис").first()?.status == .confirmed)
             #expect(try await Self.mails(app, to: "darya@example.test").last?.subject.hasPrefix("Место освободилось") == true)
 
+            // No limit at all: everyone waiting gets a seat.
+            _ = try await Self.signUp(app, event.slug, name: "Жанна Ли", email: "zhanna@example.test")
+            #expect(try await EventRegistration.query(on: app.db).filter(\.$name == "Жанна Ли").first()?.status == .waiting)
+            let unlimited = try await editor.post("/editor/events/\(event.id!.uuidString)", form: Self.form(organisers: [rpn], capacity: ""))
+            #expect(unlimited.status == .seeOther)
+            #expect(try await Event.find(event.id, on: app.db)?.capacity == nil)
+            #expect(try await EventRegistration.query(on: app.db).filter(\.$name == "Жанна Ли").first()?.status == .confirmed)
+            _ = try await editor.post("/editor/events/\(event.id!.uuidString)", form: Self.form(organisers: [rpn], capacity: "4"))
+            #expect(try await Event.find(event.id, on: app.db)?.capacity == 4)
+
+            // Taking it off the portal would strand the people signed up: it is refused.
+            let hidden = try await editor.post("/editor/events/\(event.id!.uuidString)", form: Self.form(organisers: [rpn], capacity: "4", published: false))
+            #expect(hidden.status == .unprocessableEntity && hidden.body.string.contains("id=\"published-error\""))
+            #expect(try await Event.find(event.id, on: app.db)?.status == .published)
+
             // The staff list shows who signed up; the public page only how many seats are left.
             let people = try await editor.get("/editor/events/\(event.id!.uuidString)")
             #expect(people.body.string.contains("Борис Сидоров") && people.body.string.contains("+79175554433"))
             let public_ = try await Browser(app).get("/events/\(event.slug)")
             #expect(public_.status == .ok && !public_.body.string.contains("Борис") && public_.body.string.contains("свободно: 0"))
+
+            // An editor of another organisation neither sees nor changes it, nor organises in others' name.
+            let other = try Browser(app)
+            try await other.signIn("admin.volgograd@consumerdesk.test")
+            #expect(try await other.get("/editor/events/\(event.id!.uuidString)").status == .forbidden)
+            #expect(!(try await other.get("/editor/events").body.string.contains(event.title)))
+            #expect(try await other.post("/editor/events/\(event.id!.uuidString)/cancel", form: []).status == .forbidden)
+            let foreign = try await other.post("/editor/events", form: Self.form(title: "Чужой семинар", organisers: [rpn]))
+            #expect(foreign.status == .unprocessableEntity && foreign.body.string.contains("Среди организаторов должна быть ваша организация"))
 
             // Once it has started, sign-up is closed.
             app.clock = AppClock { event.startsAt.addingTimeInterval(60) }
@@ -257,6 +286,12 @@ struct EventsTests {
             let operator_ = try Browser(app)
             try await operator_.signIn("operator@consumerdesk.test")
             #expect(try await operator_.get("/events/\(slug)").status == .notFound)
+            let otherAdmin = try Browser(app)
+            try await otherAdmin.signIn("admin.volgograd@consumerdesk.test")
+            #expect(try await otherAdmin.get("/events/\(slug)").status == .notFound, "another organisation's admin")
+            let curator = try Browser(app)
+            try await curator.signIn("curator@consumerdesk.test")
+            #expect(try await curator.get("/events/\(slug)").status == .ok, "platform-wide staff read every joint event")
             #expect(!(try await operator_.get("/events").body.string.contains("Совместная проверка")))
             let citizen = try Browser(app)
             try await citizen.signIn("citizen@consumerdesk.test")
