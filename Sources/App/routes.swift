@@ -59,6 +59,7 @@ func routes(_ app: Application) throws {
     try pages.register(collection: RatingController())
     try pages.register(collection: CuratorController())
     try pages.register(collection: StatisticsController())
+    try pages.register(collection: MunicipalRatingController())
     try pages.register(collection: ContactsController())
     try pages.register(collection: ReportArchiveController())
 }

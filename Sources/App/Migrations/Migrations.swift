@@ -38,6 +38,7 @@ enum Migrations {
         app.migrations.add(M0030CreateExternalSignUps())
         app.migrations.add(M0031CreateNews())
         app.migrations.add(M0032CreateEvents())
+        app.migrations.add(M0033CreateMunicipalRating())
     }
 }
 

@@ -46,6 +46,8 @@ final class Territory: Model, @unchecked Sendable {
     /// The territory's centre: a point reported over Open311 is placed in the nearest one.
     @OptionalField(key: "latitude") var latitude: Double?
     @OptionalField(key: "longitude") var longitude: Double?
+    /// Residents (editable at /stats/rating/settings): the municipal rating counts contacts per 10,000.
+    @OptionalField(key: "population") var population: Int?
     @Timestamp(key: "created_at", on: .create) var createdAt: Date?
 
     init() {}

@@ -96,6 +96,8 @@ enum DemoData {
         }
     }
 
+    static let demoPopulations = ["vlg-volgograd": 1_018_000, "vlg-volzhsky": 317_000, "vlg-gorodishchensky": 60_000]
+
     static func load(on db: any Database, app: Application) async throws {
         try await ReferenceData.load(on: db)
         let root = organisations[0]
@@ -105,6 +107,11 @@ enum DemoData {
             app.logger.notice("Demo data loaded: \(organisations.count) organisations, \(accounts.count) accounts")
         }
         try await setAccountsActive(true, on: db, logger: app.logger)
+        // Populations of the demo municipalities (Rosstat, 1 January 2024, rounded) for the municipal rating;
+        // an admin's own figures are kept.
+        for (code, population) in demoPopulations {
+            try await Territory.query(on: db).filter(\.$code == code).filter(\.$population == nil).set(\.$population, to: population).update()
+        }
         var lines = ["Demo mode: demo accounts (password for all: \(password))"]
         for account in accounts {
             let padded = account.email.padding(toLength: 36, withPad: " ", startingAt: 0)
