@@ -343,7 +343,10 @@ enum AppealUploads {
     static let maxBody: ByteCount = "52mb"
 
     /// RFC 6266: an ASCII fallback name plus the real (Cyrillic) one, percent-encoded.
-    static func disposition(_ file: AppealAttachment) -> String {
+    static func disposition(_ file: AppealAttachment) -> String { disposition(fileName: file.fileName, kind: file.kind) }
+
+    static func disposition(fileName: String, kind: AttachmentKind) -> String {
+        let file = (fileName: fileName, kind: kind)
         let ascii = String(file.fileName.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" ? Character($0) : "_" })
         // RFC 5987 attr-char: ASCII letters and digits and a few marks; everything else %-escaped as UTF-8.
         let attrChars = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+.^_`|~-")

@@ -12,6 +12,7 @@ struct EventsController: RouteCollection {
         events.get(use: list)
         events.get(":slug", use: show)
         events.get(":slug", "event.ics", use: ics)
+        events.get(":slug", "materials", ":material", use: materialFile)
         events.post(":slug", "signup", use: signUp)
         events.get("cancel", ":token", use: cancelForm)
         events.post("cancel", ":token", use: cancel)
@@ -207,6 +208,31 @@ struct EventsController: RouteCollection {
         var size: String?
     }
 
+    /// A link as it is; a file by its download address, with its size.
+    static func material(_ material: EventMaterial, slug: String) -> Material? {
+        if let link = material.url { return Material(title: material.title, url: link, size: nil) }
+        guard let id = material.id, material.fileKey != nil else { return nil }
+        return Material(title: material.title, url: "/events/\(slug)/materials/\(id.uuidString)", size: material.size.map(Strings.fileSize))
+    }
+
+    /// A material file of an event the viewer may see.
+    @Sendable
+    func materialFile(request: Request) async throws -> Response {
+        let (event, _) = try await Self.visibleEvent(request)
+        guard let id = request.parameters.get("material").flatMap(UUID.init(uuidString:)),
+            let material = try await EventMaterial.query(on: request.db).filter(\.$id == id).filter(\.$eventID == event.requireID()).first(),
+            let key = material.fileKey, let sha256 = material.fileSHA256, let kind = material.contentType.flatMap(AttachmentKind.init(rawValue:))
+        else { throw AppError.notFound }
+        let bytes = try await request.application.fileStore.read(key, sha256: sha256)
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentType, value: kind.mediaType)
+        headers.replaceOrAdd(name: .contentDisposition, value: AppealUploads.disposition(fileName: material.fileName ?? "file.\(kind.fileExtension)", kind: kind))
+        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        headers.replaceOrAdd(name: "Content-Security-Policy", value: "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
+        headers.replaceOrAdd(name: .cacheControl, value: event.audience == .public ? "public, max-age=3600" : "private, no-store")
+        return Response(status: .ok, headers: headers, body: .init(buffer: bytes))
+    }
+
     struct ShowPage: Encodable {
         var layout: Layout
         var title: String
@@ -270,7 +296,7 @@ struct EventsController: RouteCollection {
             open: EventSignUp.isOpen(status: event.status, audience: event.audience, startsAt: event.startsAt, now: request.now),
             capacity: event.capacity, seatsLeft: event.seatsLeft, waiting: waiting, attendees: event.attendees,
             reportHTML: event.report.map { RenderedMarkdown.html($0, key: "event-report:\(event.id?.uuidString ?? ""):\(event.updatedAt.timeIntervalSince1970)") },
-            materials: materials.compactMap { material in material.url.map { Material(title: material.title, url: $0, size: nil) } },
+            materials: materials.compactMap { Self.material($0, slug: event.slug) },
             input: input, errors: failure.map(FormErrors.russian) ?? [:], hasErrors: failure != nil,
             editURL: viewer.mayManage(organisers) ? "/editor/events/\(try event.requireID().uuidString)" : nil,
             shares: event.audience == .public ? NewsController.shares(url: url, title: event.title) : [])

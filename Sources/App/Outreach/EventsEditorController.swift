@@ -14,7 +14,7 @@ struct EventsEditorController {
         routes.post(":id", use: update)
         routes.post(":id", "cancel", use: cancelEvent)
         routes.post(":id", "report", use: saveReport)
-        routes.post(":id", "materials", use: addMaterial)
+        routes.on(.POST, ":id", "materials", body: .collect(maxSize: "11mb"), use: addMaterial)
     }
 
     struct Row: Encodable {
@@ -157,7 +157,7 @@ struct EventsEditorController {
                     at: Strings.dateTime($0.queuedAt))
             }
             materials = try await EventMaterial.query(on: request.db).filter(\.$eventID == id).sort(\.$createdAt).all()
-                .compactMap { m in m.url.map { EventsController.Material(title: m.title, url: $0, size: nil) } }
+                .compactMap { EventsController.material($0, slug: event?.slug ?? "") }
         }
         var fields: [String: String] = [
             "title": input?.title ?? event?.title ?? "", "slug": input?.slug ?? event?.slug ?? "",
@@ -366,20 +366,52 @@ struct EventsEditorController {
     struct MaterialInput: Content {
         var materialTitle: String?
         var materialURL: String?
+        /// Slides: a PDF (or a picture) of up to 10 MB, instead of a link.
+        var materialFile: File?
     }
 
     @Sendable
     func addMaterial(request: Request) async throws -> Response {
         let (event, _) = try await Self.managed(request)
         let input = try request.content.decode(MaterialInput.self)
+        let file = input.materialFile.flatMap { $0.data.readableBytes > 0 ? $0 : nil }
         return try await request.submitForm("editor/event-form") {
-            let valid = try EventMaterialLink.validate(title: input.materialTitle ?? "", url: input.materialURL ?? "")
             let material = EventMaterial()
             material.eventID = try event.requireID()
-            material.title = valid.title
-            material.url = valid.url
             material.createdAt = request.now
-            try await material.create(on: request.db)
+            if let file {
+                let title = (input.materialTitle ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                var errors: [FieldError] = []
+                if title.isEmpty { errors.append(FieldError("materialTitle", .required)) } else if title.count > 200 { errors.append(FieldError("materialTitle", .tooLong)) }
+                var accepted: AttachmentRules.Accepted?
+                do {
+                    accepted = try AttachmentRules.validate(
+                        [.init(fileName: file.filename, size: file.data.readableBytes, head: Array(file.data.readableBytesView.prefix(8)))]
+                    ).first
+                } catch let failure as ValidationFailure {
+                    errors += failure.errors.map { FieldError("materialFile", $0.code) }
+                }
+                guard errors.isEmpty, let accepted else { throw ValidationFailure(errors) }
+                let store = request.application.fileStore
+                let stored = try await store.store(file.data, now: request.now)
+                material.title = title
+                material.fileKey = stored.key
+                material.fileSHA256 = stored.sha256
+                material.fileName = accepted.fileName
+                material.contentType = accepted.kind.rawValue
+                material.size = stored.size
+                do {
+                    try await material.create(on: request.db)
+                } catch {
+                    await store.remove([stored.key])
+                    throw error
+                }
+            } else {
+                let valid = try EventMaterialLink.validate(title: input.materialTitle ?? "", url: input.materialURL ?? "")
+                material.title = valid.title
+                material.url = valid.url
+                try await material.create(on: request.db)
+            }
             return request.seeOther("/editor/events/\(try event.requireID())", flash: "Материал добавлен.")
         } onInvalid: { failure in
             try await form(

@@ -325,8 +325,26 @@ struct EventsTests {
                 try await editor.post(path + "/materials", form: [("materialTitle", "Запись семинара"), ("materialURL", "https://video.example/s1")])
                     .status == .seeOther)
 
+            // Slides as a PDF file; a file that is not one is refused.
+            let pdf = Data("%PDF-1.4\n% слайды\n".utf8)
+            let slides = try await editor.postMultipart(
+                path + "/materials",
+                Multipart(fields: [("materialTitle", "Слайды семинара"), ("materialURL", "")],
+                          files: [.init(field: "materialFile", filename: "slides.pdf", contentType: "application/pdf", data: pdf)]))
+            #expect(slides.status == .seeOther)
+            let script = try await editor.postMultipart(
+                path + "/materials",
+                Multipart(fields: [("materialTitle", "Не слайды")],
+                          files: [.init(field: "materialFile", filename: "x.pdf", contentType: "application/pdf", data: Data("<script>".utf8))]))
+            #expect(script.status == .unprocessableEntity && script.body.string.contains("id=\"materialFile-error\""))
+            #expect(try await EventMaterial.query(on: app.db).count() == 2)
+
             let page = try await Browser(app).get("/events/\(event.slug)")
             #expect(page.body.string.contains("Участников: 18") && page.body.string.contains("https://video.example/s1"))
+            let file = try #require(try await EventMaterial.query(on: app.db).filter(\.$fileKey != nil).first())
+            let download = try await Browser(app).get("/events/\(event.slug)/materials/\(file.id!.uuidString)")
+            #expect(download.status == .ok && download.headers.contentType?.description == "application/pdf")
+            #expect(Data(buffer: download.body) == pdf && page.body.string.contains("Слайды семинара"))
             #expect(!page.body.string.contains("id=\"signup-form\""))
             let held = try await EventQueries.held(
                 from: Self.now.addingTimeInterval(-86400), to: Self.now.addingTimeInterval(30 * 86400), organisations: nil,
