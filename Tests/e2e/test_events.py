@@ -18,6 +18,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select
 from test_citizen_journey import fill, open_form, submit, text_contains, until
+from test_portal_journey import _assert_no_serious_violations
 from test_staff_journey import sign_in
 
 ZONE = ZoneInfo("Europe/Volgograd")
@@ -83,6 +84,9 @@ def test_seminar_with_two_seats_waiting_list_and_cancellation(server: str, drive
     until(driver, text_contains((By.ID, "events-list"), title), "the seminar in the list")
     driver.get(f"{server}/events?view=month&month={day.year:04d}-{day.month:02d}")
     until(driver, text_contains((By.ID, "month-grid"), f"10:30 {title}"), "the seminar in the month")
+    driver.get(f"{server}/events/{slug}")
+    until(driver, EC.presence_of_element_located((By.ID, "signup-form")), "the sign-up form")
+    _assert_no_serious_violations(driver, "the event's page")
 
     # Three people sign up: two seats, the third waits.
     people = [(f"Анна Петрова {tag}", f"anna-{tag}@example.test"), (f"Борис Орлов {tag}", f"boris-{tag}@example.test"),

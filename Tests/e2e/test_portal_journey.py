@@ -184,6 +184,9 @@ MAIN_PAGES = [
     "/search?q=%D0%B2%D0%B5%D1%80%D0%BD%D1%83%D1%82%D1%8C+%D1%82%D0%B5%D0%BB%D0%B5%D1%84%D0%BE%D0%BD",
     "/login",
     "/register",
+    "/news",
+    "/events",
+    "/events?view=month",
 ]
 
 
