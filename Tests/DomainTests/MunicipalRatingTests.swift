@@ -55,6 +55,14 @@ struct MunicipalRatingTests {
         #expect(events.map(\.rank) == [1, 2, 2, nil] && events.first?.name == "Волжский")
     }
 
+    /// 3 333,33 ₽ from one contact and 16 666,65 ₽ from five are the same money per contact.
+    @Test func theSameFigureReachedTwoWaysIsEqual() {
+        let rows = MunicipalRating.rank(
+            [(v, "А", .init(contacts: 1, money: 333_333)), (z, "Б", .init(contacts: 5, money: 1_666_665))],
+            weights: MunicipalRating.Weights([.money: 1]))
+        #expect(rows.map(\.rank) == [1, 1])
+    }
+
     @Test func badWeightsAndPopulationsAreNamed() {
         func codes(_ raw: [MunicipalRating.Indicator: String]) -> [String: FieldErrorCode] {
             do {

@@ -46,14 +46,21 @@ enum MunicipalRatingService {
     }
 
     static func municipalities(on db: any Database) async throws -> [Municipality] {
-        let all = try await Organisation.query(on: db).with(\.$territories).all()
+        let all = try await Organisation.query(on: db).with(\.$territories).sort(\.$name).all()
         let tree = OrganisationQueries.tree(of: all)
-        return all.filter { $0.kind == .municipality && $0.isActive }.compactMap { org in
+        let ranked = Set(all.filter { $0.kind == .municipality && $0.isActive }.compactMap(\.id))
+        // Each organisation counts for the nearest ranked municipality above it (itself included), so a
+        // municipality inside another one keeps its own figures and they are not counted twice.
+        var members: [UUID: Set<UUID>] = [:]
+        for id in tree.ids {
+            if let owner = tree.lineage(of: id).first(where: ranked.contains) { members[owner, default: []].insert(id) }
+        }
+        return all.filter { $0.id.map(ranked.contains) ?? false }.compactMap { org in
             guard let id = org.id else { return nil }
             let populations = org.territories.map(\.population)
             // Unknown if any of its territories is: a partial sum would flatter the contacts per resident.
             let population: Int? = populations.isEmpty || populations.contains(nil) ? nil : populations.compactMap { $0 }.reduce(0, +)
-            return Municipality(id: id, name: org.shortName, members: tree.descendants(of: id).union([id]), population: population)
+            return Municipality(id: id, name: org.shortName, members: members[id] ?? [id], population: population)
         }
     }
 
@@ -159,8 +166,20 @@ enum MunicipalRatingService {
     static func points(_ score: Double) -> String { String(format: "%.2f", score).replacingOccurrences(of: ".", with: ",") }
 
     static func weight(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%g", value).replacingOccurrences(of: ".", with: ",")
+        value == value.rounded() ? String(Int(value)) : "\(value)".replacingOccurrences(of: ".", with: ",")
     }
+
+    /// The method beside the table: each indicator's weight and how it is counted, and the note.
+    static func methodSheet(_ result: Result) -> Spreadsheet.Sheet {
+        Spreadsheet.Sheet(
+            name: "Методика", title: "Методика рейтинга", subtitle: result.settings.note, headers: ["Показатель", "Вес", "Как считается"],
+            rows: MunicipalRating.Indicator.allCases.map {
+                [.text(title($0)), .number(result.settings.weights[$0], .money), .text(explanation($0))]
+            } + [[.text("Баллы"), .empty, .text(scoring)]], total: nil)
+    }
+
+    static let scoring =
+        "По каждому показателю значения муниципалитетов приводятся к шкале от 0 до 1: лучший получает 1, худший — 0 (если значения у всех равны — все по 1, а если у всех ноль — по 0; нет данных — 0). Баллы — взвешенное среднее этих значений, умноженное на 100. Равные баллы дают одно место. Муниципалитет без данных за период места не получает."
 
     static func sheet(_ result: Result, subtitle: String) -> Spreadsheet.Sheet {
         let indicators = MunicipalRating.Indicator.allCases
@@ -170,7 +189,7 @@ enum MunicipalRatingService {
             rows: result.rows.map { row in
                 var cells: [Spreadsheet.Cell] = [
                     row.rank.map { .number(Double($0), .count) } ?? .text("нет данных"), .text(row.name),
-                    row.score.map { .number($0, .decimal) } ?? .text("нет данных"),
+                    row.score.map { .number($0, .money) } ?? .text("нет данных"),
                     row.change.map { .number(Double($0), .count) } ?? .empty,
                 ]
                 for indicator in indicators {
@@ -182,7 +201,7 @@ enum MunicipalRatingService {
                     case .onTime, .favour: cells.append(.number(value, .share))
                     case .money: cells.append(.number(value, .money))
                     case .events: cells.append(.number(value, .count))
-                    case .reach, .satisfaction: cells.append(.number(value, .decimal))
+                    case .reach, .satisfaction: cells.append(.number(value, .money))
                     }
                 }
                 return cells
@@ -231,6 +250,7 @@ struct MunicipalRatingController: RouteCollection {
         var chart: String
         var method: [Method]
         var note: String
+        var scoring: String
         var query: String
         var admin: Bool
         var errors: [String: String]
@@ -242,9 +262,15 @@ struct MunicipalRatingController: RouteCollection {
         return try await StatRequest.of(request)
     }
 
+    /// The weights and populations are the region's: only a platform-wide admin changes them.
     static func isAdmin(_ request: Request) async throws -> Bool {
         guard let actor = try? await request.requireActor() else { return false }
-        return Policy.permitsAnywhere(actor, .manageReferenceData, tree: try await OrganisationQueries.tree(on: request.db))
+        return Policy.permits(actor, .manageReferenceData, in: .platform, tree: try await OrganisationQueries.tree(on: request.db))
+    }
+
+    /// The rating compares every municipality's figures: those who read the region's statistics see it.
+    static func requireRegion(_ ask: StatRequest) throws {
+        guard ask.reach == .region else { throw AppError.forbidden }
     }
 
     @Sendable
@@ -262,10 +288,11 @@ struct MunicipalRatingController: RouteCollection {
                 "stats/rating",
                 Page(
                     layout: layout, from: from, to: to, previous: "", presets: StatisticsController.presets(today: today, selected: (from, to)),
-                    headers: [], rows: [], chart: "", method: [], note: "", query: "", admin: try await Self.isAdmin(request),
+                    headers: [], rows: [], chart: "", method: [], note: "", scoring: "", query: "", admin: try await Self.isAdmin(request),
                     errors: FormErrors.russian(failure), hasErrors: true),
                 status: .unprocessableEntity)
         }
+        try Self.requireRegion(ask)
         let result = try await MunicipalRatingService.rating(period: ask.period, app: request.application, now: request.now)
         let indicators = MunicipalRating.Indicator.allCases
         let ranked = result.rows.filter { $0.score != nil }
@@ -297,16 +324,18 @@ struct MunicipalRatingController: RouteCollection {
                         title: MunicipalRatingService.title($0), weight: MunicipalRatingService.weight(result.settings.weights[$0]),
                         explanation: MunicipalRatingService.explanation($0))
                 },
-                note: result.settings.note, query: "from=\(ask.period.from)&to=\(ask.period.to)",
+                note: result.settings.note, scoring: MunicipalRatingService.scoring, query: "from=\(ask.period.from)&to=\(ask.period.to)",
                 admin: try await Self.isAdmin(request), errors: [:], hasErrors: false))
     }
 
     @Sendable
     func xlsx(request: Request) async throws -> Response {
         let ask = try await Self.period(request)
+        try Self.requireRegion(ask)
         let result = try await MunicipalRatingService.rating(period: ask.period, app: request.application, now: request.now)
         let subtitle = "Период с \(ReportExport.russianDate(ask.period.from)) по \(ReportExport.russianDate(ask.period.to)); изменение места — к периоду с \(ReportExport.russianDate(ask.period.previous.from)) по \(ReportExport.russianDate(ask.period.previous.to))"
-        let data = try ReportExport.xlsx([MunicipalRatingService.sheet(result, subtitle: subtitle)], created: request.now)
+        let data = try ReportExport.xlsx(
+            [MunicipalRatingService.sheet(result, subtitle: subtitle), MunicipalRatingService.methodSheet(result)], created: request.now)
         return ReportExport.response(data, format: .xlsx, fileName: "reiting-\(ask.period.from)-\(ask.period.to).xlsx")
     }
 
@@ -336,7 +365,8 @@ struct MunicipalRatingController: RouteCollection {
 
     /// The territories of the municipalities, whose populations the rating uses.
     private func territories(on db: any Database) async throws -> [Territory] {
-        let municipalities = try await Organisation.query(on: db).filter(\.$kind == .municipality).with(\.$territories).all()
+        let municipalities = try await Organisation.query(on: db).filter(\.$kind == .municipality).filter(\.$isActive == true)
+            .with(\.$territories).all()
         var seen: Set<UUID> = []
         return municipalities.flatMap(\.territories).filter { $0.id.map { seen.insert($0).inserted } ?? false }.sorted { $0.name < $1.name }
     }
@@ -386,8 +416,10 @@ struct MunicipalRatingController: RouteCollection {
             for territory in try await territories(on: request.db) {
                 guard let id = territory.id else { continue }
                 let field = "population-\(id.uuidString)"
+                // A territory the form did not carry (linked since it was opened) keeps its figure.
+                guard let raw = input[field] else { continue }
                 do {
-                    populations.append((territory, try MunicipalRating.population(input[field] ?? "", field: field)))
+                    populations.append((territory, try MunicipalRating.population(raw, field: field)))
                 } catch let failure as ValidationFailure { errors += failure.errors }
             }
             guard errors.isEmpty else { throw ValidationFailure(errors) }
@@ -401,7 +433,11 @@ struct MunicipalRatingController: RouteCollection {
                 row.methodNote = note
                 row.updatedBy = admin
                 row.updatedAt = now
-                try await row.save(on: db)
+                do {
+                    try await row.save(on: db)
+                } catch where error.isUniqueViolation {
+                    throw ValidationFailure([FieldError("weights", .staleVersion)])
+                }
                 for (territory, population) in changes where territory.population != population {
                     territory.population = population
                     try await territory.update(on: db)

@@ -63,7 +63,7 @@ public enum MunicipalRating {
             case .onTime: return answered > 0 ? Double(answeredOnTime) / Double(answered) : nil
             case .satisfaction: return ratings > 0 ? Double(ratingSum) / Double(ratings) : nil
             case .favour: return settled > 0 ? Double(favourable) / Double(settled) : nil
-            case .money: return contacts > 0 ? Double(money) / 100 / Double(contacts) : nil
+            case .money: return contacts > 0 ? Double(money) / Double(contacts * 100) : nil
             case .events: return Double(events)
             }
         }
@@ -161,7 +161,8 @@ public enum MunicipalRating {
         guard total > 0 else { return [:] }
         var points: [UUID: Double] = Dictionary(uniqueKeysWithValues: ranked.map { ($0.0, 0) })
         for indicator in Indicator.allCases where weights[indicator] > 0 {
-            let values = ranked.compactMap { entry in entry.1.value(indicator).map { (entry.0, $0) } }
+            // Rounded to a millionth first: two ways of arriving at the same figure must not tell apart.
+            let values = ranked.compactMap { entry in entry.1.value(indicator).map { (entry.0, ($0 * 1e6).rounded() / 1e6) } }
             guard let low = values.map(\.1).min(), let high = values.map(\.1).max() else { continue }
             for (id, value) in values {
                 // Everyone equal: everyone has done as well as the best, unless that is nothing at all.

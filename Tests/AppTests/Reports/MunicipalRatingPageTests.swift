@@ -125,10 +125,14 @@ struct MunicipalRatingPageTests {
             _ = try archive.extract(try #require(archive["xl/worksheets/sheet1.xml"])) { sheet += String(decoding: $0, as: UTF8.self) }
             #expect(sheet.contains("<v>92.81</v>") && sheet.contains("Администрация г. Волжского"))
 
-            // Citizens do not see it.
+            // Citizens do not see it, nor staff who read only their own organisation's statistics.
             let citizen = try Browser(app)
             try await citizen.signIn("citizen@consumerdesk.test")
             #expect(try await citizen.get("/stats/rating").status == .forbidden)
+            let executor = try Browser(app)
+            try await executor.signIn("executor@consumerdesk.test")
+            #expect(try await executor.get("/stats/rating?from=2026-01-01&to=2026-03-31").status == .forbidden)
+            #expect(try await executor.get("/stats/rating.xlsx?from=2026-01-01&to=2026-03-31").status == .forbidden)
         }
     }
 
@@ -139,6 +143,11 @@ struct MunicipalRatingPageTests {
             let curator = try Browser(app)
             try await curator.signIn("curator@consumerdesk.test")
             #expect(try await curator.get("/stats/rating/settings").status == .forbidden)
+            // A municipality's admin does not set the region's weights or others' populations.
+            let local = try Browser(app)
+            try await local.signIn("admin.volgograd@consumerdesk.test")
+            #expect(try await local.get("/stats/rating/settings").status == .forbidden)
+            #expect(try await local.post("/stats/rating/settings", form: [("weight-reach", "5")]).status == .forbidden)
             let admin = try Browser(app)
             try await admin.signIn("admin@consumerdesk.test")
             let form = try await admin.get("/stats/rating/settings")
@@ -168,6 +177,36 @@ struct MunicipalRatingPageTests {
             #expect(result.rows.first?.id == ids.volzhsky && result.rows.first?.score == 100)
             #expect(result.rows.dropFirst().map(\.rank) == [2, 2])
             #expect(result.rows.first { $0.id == ids.gorodishche }?.values[.reach] == .some(0.5), "1 contact per 20 000 residents: 0.5 per 10 000")
+
+            // A form that leaves a population out keeps it.
+            let partial = try await admin.post(
+                "/stats/rating/settings",
+                form: zip(MunicipalRating.Indicator.allCases, ["1", "2", "2", "2", "1", "1"]).map { ("weight-\($0.rawValue)", $1) } + [("note", "")])
+            #expect(partial.status == .seeOther)
+            #expect(try await Territory.find(territory.id, on: app.db)?.population == 20_000)
+        }
+    }
+
+    /// A municipality inside another keeps its own figures, and they are not counted twice.
+    @Test func aNestedMunicipalityCountsOnlyForItself() async throws {
+        try await withApp(demo: true) { app in
+            app.clock = AppClock { Date(timeIntervalSince1970: 1_790_000_000) }
+            let ids = try await Self.load(app)
+            let district = Organisation(name: "Администрация Красноармейского района Волгограда", shortName: "Красноармейский район", kind: .municipality, parentID: ids.volgograd)
+            district.isActive = true
+            try await district.create(on: app.db)
+            var fixture = StatFixture(app: app)
+            fixture.sequence = 9500  // past the numbers load() gave
+            _ = try await fixture.insert(
+                .init(key: "k1", registered: fixture.at(2026, 2, 2, 10), organisation: try district.requireID(), subcategory: "trade-refund-defective",
+                      channel: .portal, status: .answered, outcome: .satisfied, help: .claimHelp, answered: fixture.at(2026, 2, 3, 10),
+                      due: fixture.at(2026, 3, 4, 23, 59)))
+            for _ in 0..<3 {
+                let result = try await MunicipalRatingService.rating(period: .quarter(year: 2026, 1), app: app, now: app.clock.now())
+                let rows = Dictionary(uniqueKeysWithValues: result.rows.map { ($0.id, $0) })
+                #expect(rows[try district.requireID()]?.figures.contacts == 1)
+                #expect(rows[ids.volgograd]?.figures.contacts == 3, "the district's appeal is not Volgograd's")
+            }
         }
     }
 }
