@@ -26,6 +26,7 @@ func routes(_ app: Application) throws {
     ChatSocketController().bootAPI(api)
     try api.register(collection: CuratorController.API())
     try api.register(collection: StatisticsController.API())
+    try api.register(collection: MunicipalRatingController.API())
     try api.register(collection: ContactsController.API())
 
     let pages = app.grouped(SessionAuthenticator(), CSRFMiddleware(), FlashMiddleware())

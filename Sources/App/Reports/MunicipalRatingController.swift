@@ -209,9 +209,78 @@ enum MunicipalRatingService {
     }
 }
 
+/// The rating as the API gives it.
+struct RatingDTO: Content {
+    struct Indicators: Content {
+        var reach: Double?
+        var onTime: Double?
+        var satisfaction: Double?
+        var favour: Double?
+        var money: Double?
+        var events: Double?
+    }
+
+    struct Row: Content {
+        var organisationID: UUID
+        var name: String
+        /// 1 is the best; null: no data for the period.
+        var rank: Int?
+        /// Points out of 100.
+        var score: Double?
+        /// Places gained since the previous period (negative: lost).
+        var change: Int?
+        var population: Int?
+        var values: Indicators
+    }
+
+    var from: String
+    var to: String
+    var previousFrom: String
+    var previousTo: String
+    var weights: Indicators
+    var method: String
+    var rows: [Row]
+
+    init(_ result: MunicipalRatingService.Result) {
+        func indicators(_ value: (MunicipalRating.Indicator) -> Double?) -> Indicators {
+            Indicators(
+                reach: value(.reach), onTime: value(.onTime), satisfaction: value(.satisfaction), favour: value(.favour), money: value(.money),
+                events: value(.events))
+        }
+        from = result.period.from.description
+        to = result.period.to.description
+        previousFrom = result.period.previous.from.description
+        previousTo = result.period.previous.to.description
+        weights = indicators { result.settings.weights[$0] }
+        method = result.settings.note + " " + MunicipalRatingService.scoring
+        rows = result.rows.map { row in
+            Row(
+                organisationID: row.id, name: row.name, rank: row.rank, score: row.score, change: row.change,
+                population: row.figures.population, values: indicators { row.values[$0] ?? nil })
+        }
+    }
+}
+
 /// `/stats/rating`: the municipal rating for a period (staff who read statistics), its XLSX, and the
 /// admin's settings (weights, method note, populations).
 struct MunicipalRatingController: RouteCollection {
+    struct API: RouteCollection {
+        func boot(routes: any RoutesBuilder) throws {
+            let period: [APIOperation.Parameter] = [
+                .date("from", "Первый день периода (по умолчанию — текущий квартал)"), .date("to", "Последний день периода"),
+            ]
+            routes.get("stats", "rating") { request async throws -> RatingDTO in
+                let ask = try await MunicipalRatingController.period(request)
+                try MunicipalRatingController.requireRegion(ask)
+                return RatingDTO(try await MunicipalRatingService.rating(period: ask.period, app: request.application, now: request.now))
+            }.document(.init("Рейтинг муниципальных образований за период (для читающих статистику всей области)", query: period))
+            routes.get("stats", "rating.xlsx") { request in try await MunicipalRatingController.workbook(request) }
+                .document(.init(
+                    "Рейтинг муниципальных образований файлом XLSX", query: period,
+                    media: [String(ReportExport.FileFormat.xlsx.contentType.prefix { $0 != ";" })]))
+        }
+    }
+
     func boot(routes: any RoutesBuilder) throws {
         routes.get("stats", "rating", use: page)
         routes.get("stats", "rating.xlsx", use: xlsx)
@@ -257,7 +326,7 @@ struct MunicipalRatingController: RouteCollection {
         var hasErrors: Bool
     }
 
-    private static func period(_ request: Request) async throws -> StatRequest {
+    static func period(_ request: Request) async throws -> StatRequest {
         _ = try request.requireUser()
         return try await StatRequest.of(request)
     }
@@ -329,9 +398,11 @@ struct MunicipalRatingController: RouteCollection {
     }
 
     @Sendable
-    func xlsx(request: Request) async throws -> Response {
-        let ask = try await Self.period(request)
-        try Self.requireRegion(ask)
+    func xlsx(request: Request) async throws -> Response { try await Self.workbook(request) }
+
+    static func workbook(_ request: Request) async throws -> Response {
+        let ask = try await period(request)
+        try requireRegion(ask)
         let result = try await MunicipalRatingService.rating(period: ask.period, app: request.application, now: request.now)
         let subtitle = "Период с \(ReportExport.russianDate(ask.period.from)) по \(ReportExport.russianDate(ask.period.to)); изменение места — к периоду с \(ReportExport.russianDate(ask.period.previous.from)) по \(ReportExport.russianDate(ask.period.previous.to))"
         let data = try ReportExport.xlsx(

@@ -125,6 +125,15 @@ struct MunicipalRatingPageTests {
             _ = try archive.extract(try #require(archive["xl/worksheets/sheet1.xml"])) { sheet += String(decoding: $0, as: UTF8.self) }
             #expect(sheet.contains("<v>92.81</v>") && sheet.contains("Администрация г. Волжского"))
 
+            // The API: the same ranks as JSON, and the workbook.
+            let api = try await API.signedIn(app, "curator@consumerdesk.test")
+            let json = try await api.send(.GET, "/api/v1/stats/rating?from=2026-01-01&to=2026-03-31")
+            #expect(json.status == .ok)
+            let dto = try json.content.decode(RatingDTO.self)
+            #expect(dto.rows.map(\.rank) == [1, 2, 3] && dto.rows.first?.organisationID == ids.volzhsky)
+            #expect(dto.rows.first?.values.money == 1500 && dto.weights.onTime == 2 && dto.previousFrom == "2025-10-01")
+            #expect(try await api.send(.GET, "/api/v1/stats/rating.xlsx?from=2026-01-01&to=2026-03-31").status == .ok)
+
             // Citizens do not see it, nor staff who read only their own organisation's statistics.
             let citizen = try Browser(app)
             try await citizen.signIn("citizen@consumerdesk.test")
