@@ -36,6 +36,15 @@ struct EventsTests {
         return form
     }
 
+    /// The demo editor, their organisation, and a published two-hour seminar on 27 November they organise.
+    static func seminar(_ app: Application, capacity: String) async throws -> (Browser, UUID, Event) {
+        let editor = try Browser(app)
+        try await editor.signIn("editor@consumerdesk.test")
+        let rpn = try await organisation(of: "editor@consumerdesk.test", app)
+        #expect(try await editor.post("/editor/events", form: form(organisers: [rpn], capacity: capacity)).status == .seeOther)
+        return (editor, rpn, try #require(try await Event.query(on: app.db).first()))
+    }
+
     static func signUp(_ app: Application, _ slug: String, name: String, email: String = "", phone: String = "") async throws -> TestingHTTPResponse {
         let visitor = try Browser(app)
         _ = try await visitor.get("/events/\(slug)")
@@ -175,11 +184,7 @@ struct EventsTests {
     @Test func aCancelledEventTellsEveryoneAndTakesNoMoreSignUps() async throws {
         try await withApp(demo: true) { app in
             app.clock = AppClock { Self.now }
-            let editor = try Browser(app)
-            try await editor.signIn("editor@consumerdesk.test")
-            let rpn = try await Self.organisation(of: "editor@consumerdesk.test", app)
-            _ = try await editor.post("/editor/events", form: Self.form(organisers: [rpn], capacity: "1"))
-            let event = try #require(try await Event.query(on: app.db).first())
+            let (editor, rpn, event) = try await Self.seminar(app, capacity: "1")
             _ = try await Self.signUp(app, event.slug, name: "Анна", email: "anna@example.test")
             _ = try await Self.signUp(app, event.slug, name: "Вера", email: "vera@example.test")
 
@@ -205,11 +210,7 @@ struct EventsTests {
     @Test func theDayBeforeConfirmedPeopleGetOneReminder() async throws {
         try await withApp(demo: true) { app in
             app.clock = AppClock { Self.now }
-            let editor = try Browser(app)
-            try await editor.signIn("editor@consumerdesk.test")
-            let rpn = try await Self.organisation(of: "editor@consumerdesk.test", app)
-            _ = try await editor.post("/editor/events", form: Self.form(organisers: [rpn], capacity: "1"))
-            let event = try #require(try await Event.query(on: app.db).first())
+            let (_, _, event) = try await Self.seminar(app, capacity: "1")
             _ = try await Self.signUp(app, event.slug, name: "Анна", email: "anna@example.test")
             _ = try await Self.signUp(app, event.slug, name: "Вера", email: "vera@example.test")
 
@@ -305,11 +306,7 @@ struct EventsTests {
     @Test func afterTheEventOrganisersRecordAttendeesAndMaterials() async throws {
         try await withApp(demo: true) { app in
             app.clock = AppClock { Self.now }
-            let editor = try Browser(app)
-            try await editor.signIn("editor@consumerdesk.test")
-            let rpn = try await Self.organisation(of: "editor@consumerdesk.test", app)
-            _ = try await editor.post("/editor/events", form: Self.form(organisers: [rpn]))
-            let event = try #require(try await Event.query(on: app.db).first())
+            let (editor, _, event) = try await Self.seminar(app, capacity: "2")
             let path = "/editor/events/\(event.id!.uuidString)"
 
             let early = try await editor.post(path + "/report", form: [("attendees", "18"), ("report", "")])
