@@ -119,11 +119,25 @@ struct EventsController: RouteCollection {
         if monthView {
             let gridStart = calendar.date(
                 byAdding: .day, value: -((calendar.component(.weekday, from: monthStart) + 5) % 7), to: monthStart)!
+            let gridEnd = calendar.date(byAdding: .day, value: 42, to: gridStart)!
+            // Everything that goes on within the grid, also what began before it.
             let events = try await EventQueries.window(
-                from: gridStart, to: calendar.date(byAdding: .day, value: 42, to: gridStart), sphere: filter.sphere?.rawValue,
-                organisation: filter.organisation, viewer: viewer, limit: 1000, on: request.db)
+                from: nil, to: gridEnd, endingAfter: gridStart, sphere: filter.sphere?.rawValue, organisation: filter.organisation,
+                viewer: viewer, limit: 1000, on: request.db)
             var byDay: [String: [Row]] = [:]
-            for event in events { byDay[EventDraft.localDay(event.startsAt, timeZone: zone), default: []].append(Self.row(event, names: names, zone: zone)) }
+            for event in events {
+                let row = Self.row(event, names: names, zone: zone)
+                // An event of several days is shown on each of them; after the first, without its start time.
+                var day = calendar.startOfDay(for: max(event.startsAt, gridStart))
+                var shown = 0
+                while day < event.endsAt, day < gridEnd, shown < 42 {
+                    var copy = row
+                    if day > event.startsAt { copy.day = "…" }
+                    byDay[EventDraft.localDay(day, timeZone: zone), default: []].append(copy)
+                    day = calendar.date(byAdding: .day, value: 1, to: day)!
+                    shown += 1
+                }
+            }
             let today = EventDraft.localDay(now, timeZone: zone)
             var day = gridStart
             for _ in 0..<6 {

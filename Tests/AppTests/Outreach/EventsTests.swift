@@ -261,8 +261,13 @@ struct EventsTests {
             // List and month views.
             let list = try await Browser(app).get("/events")
             #expect(list.body.string.contains("Торговля; возврат, обмен") && !list.body.string.contains("Рабочая группа"))
+            _ = try await editor.post(
+                "/editor/events", form: Self.form(title: "Школа потребителя", organisers: [rpn], starts: "2026-11-30T10:00", ends: "2026-12-01T16:00"))
             let month = try await Browser(app).get("/events?view=month&month=2026-11")
             #expect(month.status == .ok && month.body.string.contains("Ноябрь 2026") && month.body.string.contains("10:00 ЖКХ: приём граждан"))
+            #expect(month.body.string.contains("10:00 Школа потребителя") && month.body.string.contains("… Школа потребителя"), "both days")
+            let december = try await Browser(app).get("/events?view=month&month=2026-12")
+            #expect(december.body.string.contains("Школа потребителя"), "the second day, in the next month")
             #expect(try await Browser(app).get("/events?view=month&month=2026-13").status == .badRequest)
         }
     }
