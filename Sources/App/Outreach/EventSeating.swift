@@ -98,13 +98,16 @@ enum EventSeating {
                     "UPDATE event_registrations SET status = \(bind: EventRegistration.Status.cancelled.rawValue), cancelled_at = \(bind: now) WHERE id = \(bind: id) AND status = \(bind: status.rawValue) RETURNING id"
                 ).all()).isEmpty
             }
-            if try await cancel(from: .confirmed) {
-                try await sql.raw(
-                    "UPDATE events SET confirmed_count = confirmed_count - 1 WHERE id = \(bind: event.requireID()) AND confirmed_count > 0"
-                ).run()
-                try await promote(event.requireID(), app: app, now: now, on: db)
-            } else {
-                _ = try await cancel(from: .waiting)
+            // A promotion may land between the two tries (waiting → confirmed): then try again.
+            for _ in 0..<3 {
+                if try await cancel(from: .confirmed) {
+                    try await sql.raw(
+                        "UPDATE events SET confirmed_count = confirmed_count - 1 WHERE id = \(bind: event.requireID()) AND confirmed_count > 0"
+                    ).run()
+                    try await promote(event.requireID(), app: app, now: now, on: db)
+                    break
+                }
+                if try await cancel(from: .waiting) { break }
             }
             registration.status = .cancelled
             registration.cancelledAt = now
