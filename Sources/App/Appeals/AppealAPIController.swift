@@ -326,15 +326,8 @@ enum AppealQueries {
                 guard try await AppealAnswer.find(answerID, on: request.db)?.state == .approved else { throw AppError.notFound }
             }
         }
-        let bytes = try await request.application.fileStore.read(file.storageKey, sha256: file.sha256)
-        var headers = HTTPHeaders()
-        headers.replaceOrAdd(name: .contentType, value: file.kind.mediaType)
-        headers.replaceOrAdd(name: .contentDisposition, value: AppealUploads.disposition(file))
-        headers.replaceOrAdd(name: .cacheControl, value: "private, no-store")
-        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        // Opened directly, a file runs no script and reaches nothing of the site.
-        headers.replaceOrAdd(name: "Content-Security-Policy", value: "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
-        return Response(status: .ok, headers: headers, body: .init(buffer: bytes))
+        return try await AppealUploads.download(
+            request, key: file.storageKey, sha256: file.sha256, fileName: file.fileName, kind: file.kind, cacheControl: "private, no-store")
     }
 }
 
@@ -343,14 +336,26 @@ enum AppealUploads {
     static let maxBody: ByteCount = "52mb"
 
     /// RFC 6266: an ASCII fallback name plus the real (Cyrillic) one, percent-encoded.
-    static func disposition(_ file: AppealAttachment) -> String { disposition(fileName: file.fileName, kind: file.kind) }
+    /// A stored file as a download: its own type, never sniffed, and sandboxed if opened directly.
+    static func download(
+        _ request: Request, key: String, sha256: String, fileName: String, kind: AttachmentKind, cacheControl: String
+    ) async throws -> Response {
+        let bytes = try await request.application.fileStore.read(key, sha256: sha256)
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentType, value: kind.mediaType)
+        headers.replaceOrAdd(name: .contentDisposition, value: disposition(fileName: fileName, kind: kind))
+        headers.replaceOrAdd(name: .cacheControl, value: cacheControl)
+        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        // Opened directly, a file runs no script and reaches nothing of the site.
+        headers.replaceOrAdd(name: "Content-Security-Policy", value: "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
+        return Response(status: .ok, headers: headers, body: .init(buffer: bytes))
+    }
 
     static func disposition(fileName: String, kind: AttachmentKind) -> String {
-        let file = (fileName: fileName, kind: kind)
-        let ascii = String(file.fileName.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" ? Character($0) : "_" })
+        let ascii = String(fileName.unicodeScalars.map { $0.isASCII && $0 != "\"" && $0 != "\\" ? Character($0) : "_" })
         // RFC 5987 attr-char: ASCII letters and digits and a few marks; everything else %-escaped as UTF-8.
         let attrChars = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+.^_`|~-")
-        let encoded = file.fileName.addingPercentEncoding(withAllowedCharacters: attrChars) ?? ascii
-        return "\(file.kind.isImage ? "inline" : "attachment"); filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
+        let encoded = fileName.addingPercentEncoding(withAllowedCharacters: attrChars) ?? ascii
+        return "\(kind.isImage ? "inline" : "attachment"); filename=\"\(ascii)\"; filename*=UTF-8''\(encoded)"
     }
 }

@@ -27,7 +27,17 @@ enum EventQueries {
         func mayManage(_ organisers: [UUID]) -> Bool { managesAll || !manages.isDisjoint(with: organisers) }
     }
 
+    private struct ViewerKey: StorageKey { typealias Value = Viewer }
+
+    /// Worked out once per request (pages ask for it while finding the event and again while drawing it).
     static func viewer(_ request: Request) async throws -> Viewer {
+        if let known = request.storage[ViewerKey.self] { return known }
+        let viewer = try await makeViewer(request)
+        request.storage[ViewerKey.self] = viewer
+        return viewer
+    }
+
+    private static func makeViewer(_ request: Request) async throws -> Viewer {
         guard request.currentUser != nil, let actor = try? await request.requireActor(), actor.isStaff else { return .anonymous }
         let tree = try await OrganisationQueries.tree(on: request.db)
         let staff = actor.grants.filter { $0.role.isStaff }

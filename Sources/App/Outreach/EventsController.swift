@@ -237,14 +237,9 @@ struct EventsController: RouteCollection {
             let material = try await EventMaterial.query(on: request.db).filter(\.$id == id).filter(\.$eventID == event.requireID()).first(),
             let key = material.fileKey, let sha256 = material.fileSHA256, let kind = material.contentType.flatMap(AttachmentKind.init(rawValue:))
         else { throw AppError.notFound }
-        let bytes = try await request.application.fileStore.read(key, sha256: sha256)
-        var headers = HTTPHeaders()
-        headers.replaceOrAdd(name: .contentType, value: kind.mediaType)
-        headers.replaceOrAdd(name: .contentDisposition, value: AppealUploads.disposition(fileName: material.fileName ?? "file.\(kind.fileExtension)", kind: kind))
-        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
-        headers.replaceOrAdd(name: "Content-Security-Policy", value: "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'")
-        headers.replaceOrAdd(name: .cacheControl, value: event.audience == .public ? "public, max-age=3600" : "private, no-store")
-        return Response(status: .ok, headers: headers, body: .init(buffer: bytes))
+        return try await AppealUploads.download(
+            request, key: key, sha256: sha256, fileName: material.fileName ?? "file.\(kind.fileExtension)", kind: kind,
+            cacheControl: event.audience == .public ? "public, max-age=3600" : "private, no-store")
     }
 
     struct ShowPage: Encodable {
