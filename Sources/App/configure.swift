@@ -118,7 +118,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
             app.logger.warning("SMTP_HOST is not set: outgoing mail stays in the outbox until it is configured")
         }
         if let transport {
-            let worker = MailWorker(app: app, transport: transport, from: config.mailFrom)
+            let worker = MailWorker(app: app, transport: transport, from: config.mailFrom, lease: config.mailLease)
             app.mailWorker = worker
             app.lifecycle.use(MailWorkerLifecycle(worker: worker))
         }

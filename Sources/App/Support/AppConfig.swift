@@ -22,6 +22,10 @@ public struct AppConfig: Sendable {
     public var publicURL: String = "http://127.0.0.1:8080"
     public var smtp: SMTPSettings?
     public var mailFrom: String = "ConsumerDesk <noreply@consumerdesk.local>"
+    /// How long a node holds a mail it is sending before another may try it (MAIL_LEASE_SECONDS). Longer
+    /// than the worst SMTP conversation, so that a live send never loses its claim; a node killed
+    /// mid-send delays that mail by this much.
+    public var mailLease: TimeInterval = 15 * 60
     /// Run the outbox worker and housekeeping in this process (tests drive them by hand).
     public var backgroundJobs: Bool = true
     /// Mark the session cookie `Secure` (set when served over HTTPS behind a proxy).
@@ -96,6 +100,10 @@ public struct AppConfig: Sendable {
                 password: env["SMTP_PASSWORD"]?.nonEmpty, security: security)
         }
         if let from = env["MAIL_FROM"]?.nonEmpty { config.mailFrom = from }
+        if let value = env["MAIL_LEASE_SECONDS"]?.nonEmpty {
+            guard let seconds = Double(value), seconds >= 1 else { throw ConfigError.invalid("MAIL_LEASE_SECONDS", value) }
+            config.mailLease = seconds
+        }
         if let value = env["SECURE_COOKIES"]?.nonEmpty { config.secureCookies = try bool("SECURE_COOKIES", value) }
         if let value = env["SESSION_HOURS"]?.nonEmpty {
             guard let hours = Double(value), hours > 0 else { throw ConfigError.invalid("SESSION_HOURS", value) }

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 import Vapor
 
@@ -26,6 +27,13 @@ final class RecordingTransport: MailTransport, @unchecked Sendable {
             sent.append(mail)
         }
     }
+}
+
+/// Runs a check while the worker is in the middle of a send.
+struct ObservingTransport: MailTransport {
+    let onSend: @Sendable (OutgoingMail) async throws -> Void
+
+    func send(_ mail: OutgoingMail) async throws { try await onSend(mail) }
 }
 
 @Suite("Mail outbox", .serialized)
@@ -90,6 +98,25 @@ struct MailOutboxTests {
             #expect(try await worker.deliverDue() == 0)
             app.clock = AppClock { now.addingTimeInterval(61) }  // that node died mid-send
             #expect(try await worker.deliverDue() == 1)
+        }
+    }
+
+    @Test func theLeaseLastsAsLongAsConfigured() async throws {
+        try await withApp { app in
+            try await enqueue(app)
+            let now = Date()
+            app.clock = AppClock { now }
+            let seen = NIOLockedValueBox<Date?>(nil)
+            let transport = ObservingTransport { _ in
+                seen.withLockedValue { $0 = nil }
+                let row = try await OutboxMessage.query(on: app.db).first()
+                seen.withLockedValue { $0 = row?.lockedUntil }
+            }
+            let worker = MailWorker(app: app, transport: transport, from: "x@example.test", lease: 5)
+            #expect(try await worker.deliverDue() == 1)
+            let lockedUntil = try #require(seen.withLockedValue { $0 })
+            #expect(abs(lockedUntil.timeIntervalSince(now) - 5) < 0.01, "held for MAIL_LEASE_SECONDS while sending")
+            #expect(try await OutboxMessage.query(on: app.db).first()?.lockedUntil == nil, "released once sent")
         }
     }
 

@@ -100,6 +100,10 @@ struct OperationsTests {
         #expect(throws: ConfigError.self) { try AppConfig.fromEnvironment(["PORT": "eighty"]) }
         #expect(throws: ConfigError.self) { try AppConfig.fromEnvironment(["DATABASE_URL": "mysql://x"]) }
         #expect(throws: ConfigError.self) { try AppConfig.fromEnvironment(["SMTP_HOST": "x", "SMTP_SECURITY": "ssl3"]) }
+        #expect(defaults.mailLease == 15 * 60)
+        #expect(try AppConfig.fromEnvironment(["MAIL_LEASE_SECONDS": "5"]).mailLease == 5)
+        #expect(throws: ConfigError.self) { try AppConfig.fromEnvironment(["MAIL_LEASE_SECONDS": "0"]) }
+        #expect(throws: ConfigError.self) { try AppConfig.fromEnvironment(["MAIL_LEASE_SECONDS": "soon"]) }
     }
 }
 

@@ -81,13 +81,17 @@ actor MailWorker {
     private var wakePending = false
 
     /// Longer than the worst SMTP conversation (every step hitting its 30 s timeout), so a live
-    /// send never loses its claim to another node.
-    static let lease: TimeInterval = 15 * 60
+    /// send never loses its claim to another node (`AppConfig.mailLease`).
+    private let lease: TimeInterval
     static let batchSize = 50
     static let pollInterval: Duration = .seconds(5)
 
-    init(app: Application, transport: any MailTransport, from: String, policy: MailDeliveryPolicy = .init()) {
+    init(
+        app: Application, transport: any MailTransport, from: String, policy: MailDeliveryPolicy = .init(),
+        lease: TimeInterval = 15 * 60
+    ) {
         self.app = app
+        self.lease = lease
         self.transport = transport
         self.from = from
         self.policy = policy
@@ -205,7 +209,7 @@ actor MailWorker {
     /// Takes the lease on a message unless another worker holds a live one.
     private func claim(_ id: UUID, now: Date, on db: any Database) async throws -> Bool {
         guard let sql = db as? any SQLDatabase else { return true }
-        let leaseEnd = now.addingTimeInterval(Self.lease)
+        let leaseEnd = now.addingTimeInterval(lease)
         let rows = try await sql.update(OutboxMessage.schema)
             .set("locked_until", to: SQLBind(leaseEnd))
             .where("id", .equal, SQLBind(id))
