@@ -324,7 +324,7 @@ def main():
     smtp.start()
     env = dict(os.environ, PORT=str(args.port), DEMO="true", LOG_LEVEL="warning",
                ATTACHMENTS_DIR=os.path.join(tmp, "files"), SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port),
-               SMTP_SECURITY="none", MAIL_LEASE_SECONDS="5")
+               SMTP_SECURITY="none", MAIL_LEASE_SECONDS="5", RATE_LIMITS="off")
     url = os.environ.get("DATABASE_URL")
     if url:
         schema = os.environ.get("CRASH_SCHEMA") or f"crash_{os.getpid()}"

@@ -5,6 +5,13 @@ document.addEventListener("submit", (event) => {
   if (question && !window.confirm(question)) event.preventDefault();
 });
 
+// A choice that changes the page (the workspace's organisation) applies at once; without scripts the
+// form has its own button.
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (field instanceof HTMLSelectElement && field.hasAttribute("data-submit-on-change") && field.form) field.form.submit();
+});
+
 // Tell about too many or too large files before a long upload; the server checks again.
 document.addEventListener("change", (event) => {
   const input = event.target;
@@ -33,7 +40,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (form) form.submit();
 });
 
-// «Распечатать» on a claim: the page's print styles leave only the document.
+// «Распечатать» (a claim, a news item): the page's print styles leave only the document.
 document.addEventListener("click", (event) => {
   const button = event.target instanceof Element ? event.target.closest("[data-print]") : null;
   if (button) window.print();

@@ -31,6 +31,7 @@ public func configure(_ app: Application, _ config: AppConfig) async throws {
     app.botCache = BotService.Cache()
     // A person types a question every few seconds at most; a script flooding the training queue does not.
     app.botRateLimits = ClientRateLimits(capacity: 20, perSecond: 0.5)
+    app.publicRateLimits = config.rateLimits ? .standard() : PublicRateLimits()
     // A few chats (and transcript mails) in a row, then one a minute per client address.
     app.chatStartLimits = ClientRateLimits(capacity: 5, perSecond: 1.0 / 60)
     app.chatHub = ChatHub(

@@ -194,7 +194,7 @@ enum AccountService {
         row.ip = request.clientAddress
         row.expiresAt = request.now.addingTimeInterval(request.application.config.sessionLifetime)
         try await row.create(on: request.db)
-        let secure = request.application.config.secureCookies
+        let secure = request.isSecure
         response.cookies[Cookies.session] = HTTPCookies.Value(
             string: key, path: "/", isSecure: secure, isHTTPOnly: true, sameSite: .lax)
         // A new CSRF value after sign-in, so a value planted before it is worthless.

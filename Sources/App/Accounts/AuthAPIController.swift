@@ -28,7 +28,7 @@ struct AuthAPIController: RouteCollection {
 
     func boot(routes: any RoutesBuilder) throws {
         let auth = routes.grouped("auth")
-        auth.post("register", use: register).document(.init(
+        auth.grouped(RateLimitMiddleware(.registration)).post("register", use: register).document(.init(
             "Регистрация гражданина", description: "Создаёт учётную запись гражданина (согласие на обработку персональных данных обязательно).",
             access: .open, body: RegisterBody.self, status: 201, response: UserDTO.self))
         auth.post("token", use: token).document(.init(

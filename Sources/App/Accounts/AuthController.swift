@@ -9,7 +9,7 @@ struct AuthController: RouteCollection {
         routes.post("login", use: login)
         routes.post("logout", use: logout)
         routes.get("register", use: registerForm)
-        routes.post("register", use: register)
+        routes.grouped(RateLimitMiddleware(.registration)).post("register", use: register)
         routes.get("confirm-email", use: confirmEmail)
         routes.get("account", use: account)
     }

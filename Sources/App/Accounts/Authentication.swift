@@ -112,7 +112,7 @@ struct CSRFMiddleware: AsyncMiddleware {
         }
         let response = try await next.respond(to: request)
         if cookie == nil, response.cookies[Cookies.csrf] == nil {
-            response.cookies[Cookies.csrf] = Self.cookie(anonymousToken, secure: request.application.config.secureCookies)
+            response.cookies[Cookies.csrf] = Self.cookie(anonymousToken, secure: request.isSecure)
         }
         return response
     }
@@ -202,7 +202,7 @@ extension Request {
     func setFlash(_ message: String, on response: Response) {
         let encoded = message.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         response.cookies[Cookies.flash] = HTTPCookies.Value(
-            string: encoded, maxAge: 60, path: "/", isSecure: application.config.secureCookies, isHTTPOnly: true,
+            string: encoded, maxAge: 60, path: "/", isSecure: isSecure, isHTTPOnly: true,
             sameSite: .lax)
     }
 

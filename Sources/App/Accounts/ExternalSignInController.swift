@@ -83,7 +83,7 @@ struct ExternalSignInController: RouteCollection {
         // Lax: the provider sends the browser back with a top-level GET, which carries it.
         response.cookies[Self.browserCookie] = HTTPCookies.Value(
             string: browser, maxAge: Int(ExternalSignIn.attemptLifetime), path: "/auth/oidc",
-            isSecure: request.application.config.secureCookies, isHTTPOnly: true, sameSite: .lax)
+            isSecure: request.isSecure, isHTTPOnly: true, sameSite: .lax)
         return response
     }
 
@@ -158,7 +158,7 @@ struct ExternalSignInController: RouteCollection {
             let response = try await consentPage(request, signUp: signUp, error: nil)
             response.cookies[Self.signUpCookie] = HTTPCookies.Value(
                 string: token, maxAge: Int(ExternalSignIn.attemptLifetime), path: "/auth/oidc",
-                isSecure: request.application.config.secureCookies, isHTTPOnly: true, sameSite: .lax)
+                isSecure: request.isSecure, isHTTPOnly: true, sameSite: .lax)
             return response
         }
     }

@@ -119,7 +119,7 @@ struct AppealDTO: Content {
 /// `GET /api/v1/appeals/:number`.
 struct AppealAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.grouped(RequireUserMiddleware()).on(.POST, "appeals", body: .collect(maxSize: AppealUploads.maxBody), use: create)
+        routes.grouped(RequireUserMiddleware(), RateLimitMiddleware(.submissions)).on(.POST, "appeals", body: .collect(maxSize: AppealUploads.maxBody), use: create)
             .document(.init(
                 "Подать обращение",
                 description: "Регистрирует обращение и возвращает его с номером. С заголовком Idempotency-Key повтор того же запроса "

@@ -7,7 +7,7 @@ import Vapor
 struct AppealPagesController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("appeals", "new", use: newForm)
-        routes.grouped(RequireUserMiddleware()).on(.POST, "appeals", body: .collect(maxSize: AppealUploads.maxBody), use: create)
+        routes.grouped(RequireUserMiddleware(), RateLimitMiddleware(.submissions)).on(.POST, "appeals", body: .collect(maxSize: AppealUploads.maxBody), use: create)
         routes.get("appeals", ":number", "files", ":id", use: file)
         routes.get("my", "appeals", use: mine)
         routes.get("my", "appeals", ":number", use: card)

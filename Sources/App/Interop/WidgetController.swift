@@ -25,7 +25,7 @@ final class WidgetSite: Model, @unchecked Sendable {
 struct WidgetController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("widget", "form", use: form)
-        routes.on(.POST, "widget", "form", body: .collect(maxSize: "64kb"), use: submit)
+        routes.grouped(RateLimitMiddleware(.submissions)).on(.POST, "widget", "form", body: .collect(maxSize: "64kb"), use: submit)
     }
 
     struct Question: Encodable {

@@ -55,7 +55,7 @@ struct AccessibilityController: RouteCollection {
     func change(request: Request) async throws -> Response {
         let next = request.safeNext(try? request.query.get(String.self, at: "next")) ?? "/"
         let response = request.redirect(to: next, redirectType: .normal)
-        let secure = request.application.config.secureCookies
+        let secure = request.isSecure
         if (try? request.query.get(String.self, at: "off")) != nil {
             response.cookies[AccessibilitySettings.cookie] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), path: "/", isSecure: secure, isHTTPOnly: true, sameSite: .lax)
             return response

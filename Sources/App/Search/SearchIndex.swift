@@ -266,11 +266,11 @@ extension SearchIndex {
 /// `/search?q=` for people and `GET /api/v1/search?q=&kind=` for programs.
 struct SearchController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
-        routes.get("search", use: page)
+        routes.grouped(RateLimitMiddleware(.search)).get("search", use: page)
     }
 
     func bootAPI(_ api: any RoutesBuilder) {
-        api.get("search", use: { request async throws -> SearchDTO in try await Self.results(request) }).document(.init(
+        api.grouped(RateLimitMiddleware(.search)).get("search", use: { request async throws -> SearchDTO in try await Self.results(request) }).document(.init(
             "Поиск по порталу (русская морфология)",
             description: "items — материалы (статьи, вопросы, шаблоны претензий), topics — подходящие темы обращений.",
             access: .open,

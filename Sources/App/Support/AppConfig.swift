@@ -33,6 +33,8 @@ public struct AppConfig: Sendable {
     public var sessionLifetime: TimeInterval = 12 * 3600
     public var tokenLifetime: TimeInterval = 30 * 24 * 3600
     public var logLevel: Logger.Level = .info
+    /// Limit the public endpoints per client (`PublicRateLimits`); off only for load tests (RATE_LIMITS).
+    public var rateLimits: Bool = true
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
     public var trustForwardedFor: Bool = false
     /// Working directory holding Resources/ and Public/.
@@ -117,6 +119,7 @@ public struct AppConfig: Sendable {
             guard let level = Logger.Level(rawValue: value) else { throw ConfigError.invalid("LOG_LEVEL", value) }
             config.logLevel = level
         }
+        if let value = env["RATE_LIMITS"]?.nonEmpty { config.rateLimits = try bool("RATE_LIMITS", value) }
         if let value = env["TRUST_FORWARDED_FOR"]?.nonEmpty {
             config.trustForwardedFor = try bool("TRUST_FORWARDED_FOR", value)
         }

@@ -55,6 +55,17 @@ extension Application {
 extension Request {
     var now: Date { application.clock.now() }
 
+    /// Whether the browser reached us over HTTPS: always with SECURE_COOKIES; otherwise when our own
+    /// proxy (trusted with TRUST_FORWARDED_FOR) says so in `X-Forwarded-Proto` — its last entry, the one
+    /// it appended. Cookies are then `Secure` and HSTS is sent; a plain-HTTP client is told neither.
+    var isSecure: Bool {
+        if application.config.secureCookies { return true }
+        guard application.config.trustForwardedFor,
+            let proto = headers[.xForwardedProto].last?.split(separator: ",").last
+        else { return false }
+        return proto.trimmingCharacters(in: .whitespaces).lowercased() == "https"
+    }
+
     /// The client's address for throttling. `X-Forwarded-For` only when configured to trust a proxy,
     /// and then its last entry: the one our proxy appended (earlier entries are whatever the client
     /// sent). IPv6 addresses are grouped by /64, which one subscriber usually holds whole.

@@ -21,7 +21,7 @@ struct SecurityHeadersMiddleware: AsyncMiddleware {
             ("Content-Security-Policy", Self.contentSecurityPolicy),
         ]
         var all = headers
-        if request.application.config.secureCookies {
+        if request.isSecure {
             all.append(("Strict-Transport-Security", "max-age=31536000"))
         }
         // A page that names who may frame it (the widget's form) is not denied framing wholesale.
