@@ -3,7 +3,8 @@ import Foundation
 import Logging
 import Vapor
 
-/// `consumerdesk serve` (the default), `consumerdesk migrate`, `consumerdesk create-admin`, …
+/// `consumerdesk serve` (the default), `consumerdesk migrate`, `consumerdesk create-admin`,
+/// `consumerdesk backup DIR`, `consumerdesk restore DIR`, …
 /// Configuration comes only from environment variables (README «Configuration»).
 @main
 enum Entrypoint {
@@ -13,6 +14,11 @@ enum Entrypoint {
         let app = try await Application.make(env)
         do {
             let config = try AppConfig.fromEnvironment()
+            // Backup and restore work on the files without starting the application.
+            if let status = await BackupTool.run(CommandLine.arguments, config: config, logger: app.logger) {
+                try await app.asyncShutdown()
+                exit(status)
+            }
             try await configure(app, config)
             registerCommands(app)
             try await app.execute()
