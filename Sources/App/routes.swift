@@ -10,7 +10,7 @@ func routes(_ app: Application) throws {
     try app.register(collection: Open311Controller())
     try app.register(collection: WidgetController())
 
-    let api = app.grouped("api", "v1").grouped(BearerAuthenticator())
+    let api = app.grouped("api", "v1").grouped(BearerAuthenticator(), IdempotencyMiddleware())
     try api.register(collection: AuthAPIController())
     try api.register(collection: DirectoryAPIController())
     try api.register(collection: ClassifierAPIController())

@@ -31,7 +31,7 @@ struct AuthAPIController: RouteCollection {
         auth.grouped(RateLimitMiddleware(.registration)).post("register", use: register).document(.init(
             "Регистрация гражданина", description: "Создаёт учётную запись гражданина (согласие на обработку персональных данных обязательно).",
             access: .open, body: RegisterBody.self, status: 201, response: UserDTO.self))
-        auth.post("token", use: token).document(.init(
+        auth.post("token", use: token).idempotency(.none).document(.init(
             "Вход: выдать токен", description: "Логин — адрес почты или телефон. Токен передаётся в заголовке Authorization: Bearer.",
             access: .open, body: TokenBody.self))
         auth.delete("token", use: revoke).document(.init("Выход: отозвать токен, с которым сделан запрос", status: 204))

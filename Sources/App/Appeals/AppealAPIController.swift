@@ -120,6 +120,7 @@ struct AppealDTO: Content {
 struct AppealAPIController: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.grouped(RequireUserMiddleware(), RateLimitMiddleware(.submissions)).on(.POST, "appeals", body: .collect(maxSize: AppealUploads.maxBody), use: create)
+            .idempotency(.own)
             .document(.init(
                 "Подать обращение",
                 description: "Регистрирует обращение и возвращает его с номером. С заголовком Idempotency-Key повтор того же запроса "

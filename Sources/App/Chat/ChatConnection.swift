@@ -373,9 +373,10 @@ enum ChatConnection {
                     error("closed", "The consultation is closed", ref: ref, topic: topic)
                     return
                 }
-                stored = try await ChatStore.append(
-                    to: topic, author: .init(kind: .citizen, id: identity.userID, name: name), text: text, app: app, now: now)
-                if record.state == .bot || record.state == .waiting {
+                let author = ChatStore.Author(kind: .citizen, id: identity.userID, name: name)
+                let resent = try await ChatStore.sent(to: topic, author: author, ref: ref, on: app.db)
+                stored = try await ChatStore.append(to: topic, author: author, text: text, ref: ref, app: app, now: now)
+                if resent == nil, record.state == .bot || record.state == .waiting {
                     let app = app
                     Task { try? await ConsultationService.citizenSaid(topic, text: text, app: app, now: now) }
                 }
@@ -387,11 +388,12 @@ enum ChatConnection {
                     return
                 }
                 stored = try await ChatStore.append(
-                    to: topic, author: .init(kind: .operator, id: me, name: identity.displayName ?? ""), text: text, app: app, now: now)
+                    to: topic, author: .init(kind: .operator, id: me, name: identity.displayName ?? ""), text: text, ref: ref, app: app,
+                    now: now)
             case .channelMember:
                 stored = try await ChatStore.append(
                     to: topic, author: .init(kind: .staff, id: identity.userID, name: identity.displayName ?? ""), text: text,
-                    touchChannel: true, app: app, now: now)
+                    touchChannel: true, ref: ref, app: app, now: now)
             }
             var ack = ServerFrame(type: "ack", topic: topic, ref: ref)
             ack.seq = stored.seq

@@ -40,6 +40,9 @@ final class ChatMessageRecord: Model, @unchecked Sendable {
     @Field(key: "folded") var folded: String
     @OptionalField(key: "meta") var meta: String?
     @Field(key: "created_at") var createdAt: Date
+    /// The sender and the `ref` its client gave the message: a resend after a lost ack (reconnect)
+    /// finds the message stored the first time instead of storing it twice.
+    @OptionalField(key: "client_key") var clientKey: String?
 
     init() {}
 }

@@ -43,11 +43,40 @@ enum ChatStore {
         try await ChatTopic(id: id, kind: kind, now: now).create(on: db)
     }
 
+    /// The key a message is stored under when its client gave it a `ref` (at most 100 characters are
+    /// kept; a longer ref is not a resend key).
+    static func clientKey(_ author: Author, ref: String?) -> String? {
+        guard let ref, !ref.isEmpty, ref.count <= 100 else { return nil }
+        return "\(author.kind.rawValue):\(author.id?.uuidString ?? "-"):\(ref)"
+    }
+
+    /// The message already stored for this sender and `ref`, if the client is sending it again.
+    static func sent(to topic: UUID, author: Author, ref: String?, on db: any Database) async throws -> ChatMessage? {
+        guard let key = clientKey(author, ref: ref) else { return nil }
+        return try await ChatMessageRecord.query(on: db).filter(\.$topicID == topic).filter(\.$clientKey == key).first()
+            .map(message(from:))
+    }
+
     /// Stores `text` (already checked by `ChatRules`) and delivers it. `touchChannel`: a staff channel,
-    /// whose list is ordered by its last message.
+    /// whose list is ordered by its last message. `ref`: the client's id of the message; sent again
+    /// (a lost ack), the message stored the first time is returned and nothing is stored or delivered.
     @discardableResult
     static func append(
-        to topic: UUID, author: Author, text: String, meta: ChatMessage.Meta? = nil, touchChannel: Bool = false, app: Application,
+        to topic: UUID, author: Author, text: String, meta: ChatMessage.Meta? = nil, touchChannel: Bool = false, ref: String? = nil,
+        app: Application, now: Date
+    ) async throws -> ChatMessage {
+        if let earlier = try await sent(to: topic, author: author, ref: ref, on: app.db) { return earlier }
+        do {
+            return try await store(to: topic, author: author, text: text, meta: meta, touchChannel: touchChannel, ref: ref, app: app, now: now)
+        } catch where error.isUniqueViolation {
+            // The same resend on two connections at once: the other one stored it.
+            guard let earlier = try await sent(to: topic, author: author, ref: ref, on: app.db) else { throw error }
+            return earlier
+        }
+    }
+
+    private static func store(
+        to topic: UUID, author: Author, text: String, meta: ChatMessage.Meta?, touchChannel: Bool, ref: String?, app: Application,
         now: Date
     ) async throws -> ChatMessage {
         let id = UUID()
@@ -69,6 +98,7 @@ enum ChatStore {
             record.folded = text.lowercased()
             record.meta = metaJSON
             record.createdAt = now
+            record.clientKey = clientKey(author, ref: ref)
             try await record.create(on: db)
             if touchChannel {
                 try await StaffChannelRecord.query(on: db).filter(\.$id == topic).set(\.$lastMessageAt, to: now).update()

@@ -12,7 +12,7 @@ struct ClassifierAPIController: RouteCollection {
         classifier.get("export", use: export).document(.init(
             "Выгрузить классификатор файлом", query: [.oneOf("format", ["json", "csv"], "Формат файла, по умолчанию json")],
             response: ClassifierSpec.self, media: ["text/csv"]))
-        classifier.on(.POST, "import", body: .collect(maxSize: "8mb"), use: importFile).document(.init(
+        classifier.on(.POST, "import", body: .collect(maxSize: "8mb"), use: importFile).bodyLimit("8mb").document(.init(
             "Загрузить новую версию классификатора",
             description: "Тело — сам файл: JSON в формате выгрузки или CSV (?format=csv или Content-Type: text/csv). Файл с ошибками не меняет ничего.",
             query: [.oneOf("format", ["json", "csv"], "Формат файла")], body: ClassifierSpec.self))

@@ -24,12 +24,12 @@ struct Open311Controller: RouteCollection {
             }
         }
         // 4,000 characters of description are up to 48 kB percent-encoded (emoji), with room for the rest.
-        v2.grouped(RateLimitMiddleware(.submissions)).on(.POST, ":file", body: .collect(maxSize: "256kb")) { request in
+        v2.grouped(RateLimitMiddleware(.submissions), IdempotencyMiddleware()).on(.POST, ":file", body: .collect(maxSize: "256kb")) { request in
             try await Self.serve(request) { name, format in
                 guard name == "requests" else { throw Open311.Failure(404, "Not found") }
                 return try await Self.create(request, format)
             }
-        }
+        }.bodyLimit("256kb")
         v2.get("services", ":file") { request in
             try await Self.serve(request) { code, format in try await Self.definition(request, code: code, format) }
         }

@@ -39,6 +39,7 @@ enum Migrations {
         app.migrations.add(M0031CreateNews())
         app.migrations.add(M0032CreateEvents())
         app.migrations.add(M0033CreateMunicipalRating())
+        app.migrations.add(M0034CreateIdempotentRequests())
     }
 }
 

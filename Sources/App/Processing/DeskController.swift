@@ -78,6 +78,7 @@ struct DeskController: RouteCollection {
                 .oneOf("mine", ["1"], "Только мои"),
             ]))
         api.grouped(RequireUserMiddleware()).on(.POST, "appeals", ":number", "actions", body: .collect(maxSize: AppealUploads.maxBody), use: actAPI)
+            .bodyLimit(AppealUploads.maxBody)
             .document(.init(
                 "Действие над обращением (назначить, ответить, утвердить, вернуть, продлить…)",
                 description: "Если обращение уже изменил кто-то другой — 409, и в поле appeal обращение как оно есть сейчас.",

@@ -25,6 +25,7 @@ enum Housekeeping {
         var webhookDeliveries = 0
         var signInAttempts = 0
         var eventRegistrations = 0
+        var idempotencyKeys = 0
     }
 
     @discardableResult
@@ -46,6 +47,9 @@ enum Housekeeping {
         report.failures = try await SignInFailure.query(on: db).filter(\.$at < failureHorizon).count()
         try await SignInFailure.query(on: db).filter(\.$at < failureHorizon).delete()
         try await ClaimService.removeOld(on: db, now: now)
+        let oldKeys = now.addingTimeInterval(-IdempotencyMiddleware.lifetime)
+        report.idempotencyKeys = try await IdempotentRequest.query(on: db).filter(\.$createdAt < oldKeys).count()
+        try await IdempotentRequest.query(on: db).filter(\.$createdAt < oldKeys).delete()
         let attempts = OIDCAttempt.query(on: db).filter(\.$createdAt < now.addingTimeInterval(-ExternalSignIn.attemptLifetime))
         report.signInAttempts = try await attempts.count()
         try await attempts.delete()

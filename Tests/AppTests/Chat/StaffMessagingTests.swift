@@ -89,6 +89,45 @@ struct StaffMessagingTests {
         }
     }
 
+    @Test func aMessageSentAgainWithItsRefIsStoredOnce() async throws {
+        try await withApp(demo: true) { app in
+            let department = try await Self.organisation("ТО в г. Волжском", app)
+            let city = try await Self.organisation("Администрация Волгограда", app)
+            let coordinator = try await API.signedIn(app, "coordinator@consumerdesk.test")
+            let cityOperator = try await API.signedIn(app, "operator@consumerdesk.test")
+            let created = try await coordinator.send(
+                .POST, "/api/v1/messages/channels",
+                json: StaffMessagesController.ChannelInput(title: "Повторы", organisations: [department.uuidString, city.uuidString]),
+                headers: ["Idempotency-Key": "channel-1"])
+            let channel = try created.content.decode(StaffMessagesController.Created.self).id
+            let again = try await coordinator.send(
+                .POST, "/api/v1/messages/channels",
+                json: StaffMessagesController.ChannelInput(title: "Повторы", organisations: [department.uuidString, city.uuidString]),
+                headers: ["Idempotency-Key": "channel-1"])
+            #expect(try again.content.decode(StaffMessagesController.Created.self).id == channel, "one channel for a retried call")
+
+            try await withServer(app) { port in
+                let first = try await Self.socket(coordinator, port: port, app: app)
+                #expect(try await first.subscribe(channel).type == "subscribed")
+                try await first.say("Запрос по ИП", in: channel, ref: "m-1")
+                #expect(try await first.next { $0.type == "ack" && $0.ref == "m-1" }.seq == 1)
+                try await first.close()
+
+                // The ack was lost with the connection: the client sends the same message again.
+                let second = try await Self.socket(coordinator, port: port, app: app)
+                #expect(try await second.subscribe(channel, after: 0).type == "subscribed")
+                try await second.say("Запрос по ИП", in: channel, ref: "m-1")
+                #expect(try await second.next { $0.type == "ack" && $0.ref == "m-1" }.seq == 1, "the first message's number")
+                // Another person's message with the same ref is another message.
+                let other = try await Self.socket(cityOperator, port: port, app: app)
+                #expect(try await other.subscribe(channel).type == "subscribed")
+                try await other.say("Ответ", in: channel, ref: "m-1")
+                #expect(try await other.next { $0.type == "ack" && $0.ref == "m-1" }.seq == 2)
+            }
+            #expect(try await ChatMessageRecord.query(on: app.db).filter(\.$topicID == channel).count() == 2)
+        }
+    }
+
     @Test func directMessagesAndAppealThreads() async throws {
         try await withApp(demo: true) { app in
             let coordinator = try await API.signedIn(app, "coordinator@consumerdesk.test")
