@@ -28,6 +28,7 @@ func routes(_ app: Application) throws {
     try api.register(collection: StatisticsController.API())
     try api.register(collection: MunicipalRatingController.API())
     try api.register(collection: ContactsController.API())
+    PersonalDataLogController().bootAPI(api)
 
     let pages = app.grouped(SessionAuthenticator(), CSRFMiddleware(), FlashMiddleware())
     try pages.register(collection: HomeController())
@@ -63,4 +64,5 @@ func routes(_ app: Application) throws {
     try pages.register(collection: MunicipalRatingController())
     try pages.register(collection: ContactsController())
     try pages.register(collection: ReportArchiveController())
+    try pages.register(collection: PersonalDataLogController())
 }

@@ -200,6 +200,8 @@ struct AppealAPIController: RouteCollection {
             cursor = (year, sequence)
         }
         let items = try await ModerationService.queue(after: cursor, limit: limit, on: request)
+        // Whole cards, applicants included: each one is a read.
+        try await PersonalDataLog.record(items, on: request)
         // The files of the whole page in one query.
         let files = try await AppealAttachment.query(on: request.db).filter(\.$appeal.$id ~~ items.compactMap(\.id)).all()
         let byAppeal = Dictionary(grouping: files, by: { $0.$appeal.id })
@@ -308,6 +310,7 @@ enum AppealQueries {
         if appeal.userID == user.id { return appeal }
         let scope = appeal.scope
         guard try await request.permits(.viewAppeals, in: scope) else { throw AppError.notFound }
+        try await PersonalDataLog.record(appeal, on: request)
         return appeal
     }
 

@@ -124,6 +124,7 @@ struct ModerationPagesController: RouteCollection {
         else { throw AppError.notFound }
         let scope = appeal.scope
         try await request.authorize(.moderate, in: scope)
+        try await PersonalDataLog.record(appeal, on: request)
         return appeal
     }
 

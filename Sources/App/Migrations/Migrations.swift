@@ -40,6 +40,7 @@ enum Migrations {
         app.migrations.add(M0032CreateEvents())
         app.migrations.add(M0033CreateMunicipalRating())
         app.migrations.add(M0034CreateIdempotentRequests())
+        app.migrations.add(M0035CreatePersonalDataReads())
     }
 }
 

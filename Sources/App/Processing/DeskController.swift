@@ -222,6 +222,7 @@ struct DeskController: RouteCollection {
         else { throw AppError.notFound }
         let scope = appeal.scope
         guard try await request.permits(.viewAppeals, in: scope) else { throw AppError.notFound }
+        try await PersonalDataLog.record(appeal, on: request)
         return appeal
     }
 

@@ -44,6 +44,8 @@ public enum Action: String, Sendable, Hashable, CaseIterable {
     case viewStatistics
     /// Record a hotline call or a visit that did not become an appeal (it counts as a contact).
     case recordContacts
+    /// Read the log of who read which appeal card's personal data (platform scope).
+    case auditPersonalData
 }
 
 /// Where an action applies: the whole platform, or one organisation.
@@ -94,6 +96,7 @@ public enum Policy {
         .approveAnswers: [.manager: .subtree],
         .superviseQuality: [.curator: .subtree],
         .manageCalendar: [.admin: .subtree],
+        .auditPersonalData: [.admin: .subtree],
         .editContent: [.editor: .subtree, .admin: .subtree],
         .readInternalContent: Dictionary(uniqueKeysWithValues: Role.allCases.filter(\.isStaff).map { ($0, .subtree) }),
         .answerConsultations: [.operator: .subtree, .admin: .subtree],
