@@ -1,4 +1,5 @@
 import Domain
+import PostgresNIO
 import Vapor
 
 /// The errors handlers throw. One middleware maps them to HTTP: a Russian page for people,
@@ -120,6 +121,11 @@ struct AppErrorMiddleware: AsyncMiddleware {
             status = abort.status
             reason = abort.reason
             headers = abort.headers
+        case let database as PSQLError where database.serverInfo?[.sqlState] == "22021":
+            // A NUL character (or a byte that is not UTF-8) in text: PostgreSQL cannot store it, and it
+            // was the client's to send.
+            status = .badRequest
+            reason = "The request contains a character that cannot be stored (NUL or invalid UTF-8)"
         case is DecodingError:
             status = .badRequest
             reason = "Malformed request body: \(String(describing: error))"
