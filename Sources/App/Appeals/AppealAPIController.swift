@@ -177,6 +177,7 @@ struct AppealAPIController: RouteCollection {
         }
         let input = try request.content.decode(ModerationInput.self)
         let decided = try await ModerationService.decide(input, on: appeal, request: request)
+        try await PersonalDataLog.record(decided, on: request)
         try await decided.$attachments.load(on: request.db)
         return try AppealDTO(decided)
     }

@@ -65,7 +65,11 @@ enum ChatStore {
         to topic: UUID, author: Author, text: String, meta: ChatMessage.Meta? = nil, touchChannel: Bool = false, ref: String? = nil,
         app: Application, now: Date
     ) async throws -> ChatMessage {
-        if let earlier = try await sent(to: topic, author: author, ref: ref, on: app.db) { return earlier }
+        if let earlier = try await sent(to: topic, author: author, ref: ref, on: app.db) {
+            // A ref reused for another text is a client's mistake, not a resend.
+            guard earlier.text == text else { throw ValidationFailure([FieldError("ref", .idempotencyMismatch)]) }
+            return earlier
+        }
         do {
             return try await store(to: topic, author: author, text: text, meta: meta, touchChannel: touchChannel, ref: ref, app: app, now: now)
         } catch where error.isUniqueViolation {

@@ -20,7 +20,7 @@ struct ConsultationController: RouteCollection {
 
     private func citizenRoutes(_ routes: any RoutesBuilder) {
         let key = APIOperation.Parameter.header("X-Chat-Token", "Ключ чата из ответа start (или поле token в теле)")
-        routes.post("start", use: start).document(.init(
+        routes.post("start", use: start).idempotency(.none).document(.init(
             "Начать онлайн-консультацию",
             description: "Возвращает ключ чата: с ним гражданин без входа пишет в чат (WebSocket /api/v1/ws) и управляет им.",
             access: .optionalToken, body: StartInput.self, status: 201, response: ConsultationService.Started.self))
@@ -30,7 +30,7 @@ struct ConsultationController: RouteCollection {
             "Завершить консультацию", access: .optionalToken, query: [key], uuid: ["id"]))
         routes.post(":id", "transcript", use: transcript).document(.init(
             "Прислать переписку на почту", access: .optionalToken, query: [key], body: TokenInput.self, status: 202, uuid: ["id"]))
-        routes.post(":id", "appeal", use: leaveMessage).document(.init(
+        routes.grouped(RateLimitMiddleware(.submissions)).post(":id", "appeal", use: leaveMessage).document(.init(
             "Оставить сообщение: консультация становится обращением", access: .optionalToken, query: [key],
             body: AppealCardInput.self, status: 201, response: AppealReply.self, uuid: ["id"]))
         routes.get(":id", "appeal-form", use: appealForm).document(.init(

@@ -19,7 +19,7 @@ struct ClaimsController: RouteCollection {
         api.get("claims", use: apiTypes).document(.init(
             "Виды претензий и поля их форм", description: "Каждый вид: поля, их варианты, срок ответа продавца, нормы закона.",
             access: .open))
-        api.post("claims", ":type", use: apiCompose).document(.init(
+        api.post("claims", ":type", use: apiCompose).idempotency(.none).document(.init(
             "Составить претензию",
             description: "Возвращает готовый документ (текст, ссылки на печатную форму и DOCX) и расчёт неустойки. Со входом черновик сохраняется в кабинете.",
             access: .optionalToken, body: ClaimInput.self, status: 201, response: ComposedDTO.self,

@@ -105,19 +105,38 @@ public enum BackupTool {
         if files.fileExists(atPath: target) && !force {
             throw Failure("\(target) exists: stop the server and add --force to replace it")
         }
+        if files.fileExists(atPath: target) {
+            // A server in the middle of writing holds the write lock, and the exclusive one is refused. An
+            // idle server holds none: stopping it first is the operator's part (docs/operations.md).
+            let probe = try await SQLiteConnection.open(storage: .file(path: target), logger: logger)
+            let idle = (try? await probe.query("BEGIN EXCLUSIVE")) != nil
+            _ = try? await probe.query("ROLLBACK")
+            try await probe.close()
+            guard idle else { throw Failure("\(target) is in use: stop the server first") }
+        }
         let folder = (target as NSString).deletingLastPathComponent
         if !folder.isEmpty { try files.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-        // Copied beside the target and renamed over it: a restore cut short leaves the old database whole.
+        // The files first: a database is never put in place naming files that are not there.
+        let copied = try copyTree(directory + "/" + attachmentsFolder, to: config.attachmentsDirectory)
+        // Copied beside the target; the old database (with its log) is moved aside, not deleted, before
+        // the copy is renamed in, so a restore cut short at any point leaves one of them whole.
         let partial = target + ".restoring"
         try? files.removeItem(atPath: partial)
         try files.copyItem(atPath: snapshot, toPath: partial)
         try sync(partial)
-        for suffix in ["-wal", "-shm"] { try? files.removeItem(atPath: target + suffix) }
+        if files.fileExists(atPath: target) {
+            let aside = target + ".before-restore"
+            for suffix in ["", "-wal", "-shm"] {
+                try? files.removeItem(atPath: aside + suffix)
+                if files.fileExists(atPath: target + suffix), rename(target + suffix, aside + suffix) != 0 {
+                    throw Failure("cannot move \(target + suffix) aside: errno \(errno)")
+                }
+            }
+        }
         if rename(partial, target) != 0 { throw Failure("cannot move \(partial) to \(target): errno \(errno)") }
-        let copied = try copyTree(directory + "/" + attachmentsFolder, to: config.attachmentsDirectory)
         let manifest = try await describe(target, logger: logger)
         return "Restored \(directory) into \(target): \(manifest.appeals) appeals, \(copied) attachment files added to "
-            + "\(config.attachmentsDirectory)"
+            + "\(config.attachmentsDirectory); the database it replaced, if any, is kept as \(target).before-restore"
     }
 
     private static func sqlitePath(_ config: AppConfig) throws -> String {

@@ -23,10 +23,10 @@ final class PersonalDataRead: Model, @unchecked Sendable {
 /// The record of who read which card, and the admins' view of it. A read is recorded before the card
 /// is shown: if it cannot be recorded, the card is not shown either.
 enum PersonalDataLog {
-    /// Records that the signed-in person is reading `appeals` (nothing for the applicant's own card,
-    /// nor for a request that is not a read).
+    /// Records that the signed-in person is reaching `appeals` (nothing for the applicant's own card).
+    /// Whatever the method: an action's answer, and a refused form redrawn, show the card too.
     static func record(_ appeals: [Appeal], on request: Request) async throws {
-        guard request.method == .GET || request.method == .HEAD, let user = request.currentUser, let userID = user.id else { return }
+        guard let user = request.currentUser, let userID = user.id else { return }
         let now = request.now
         let via = String(request.url.path.prefix(200))
         let address = request.clientAddress

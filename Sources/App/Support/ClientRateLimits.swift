@@ -20,7 +20,11 @@ final class ClientRateLimits: Sendable {
     func check(_ client: String, now: Date) throws {
         let t = now.timeIntervalSince1970
         let wait: Double? = buckets.withLockedValue { buckets in
-            if buckets.count > 10_000 { buckets = buckets.filter { t - $0.value.seen < 600 } }
+            // A bucket idle long enough to be full again is the same as a new one: only those are forgotten.
+            if buckets.count > 10_000 {
+                let full = max(600, Double(capacity) / perSecond)
+                buckets = buckets.filter { t - $0.value.seen < full }
+            }
             var entry = buckets[client] ?? (RateLimiter(capacity: capacity, perSecond: perSecond), t)
             let allowed = entry.limiter.allow(now: t)
             entry.seen = t
@@ -35,9 +39,10 @@ final class ClientRateLimits: Sendable {
 /// throttle of failed attempts per account and per address, `SignInThrottle`). `nil`: not limited
 /// (`RATE_LIMITS=off`, for load tests that drive thousands of requests from one client).
 struct PublicRateLimits: Sendable {
-    /// Appeals from the portal form, the API, the widget and Open311: a person files a few appeals a
+    /// Appeals from the portal form, the API, the widget and a chat's message: a person files a few appeals a
     /// day, a script filing hundreds is stopped after the first twenty. Staff registering calls on
-    /// someone's behalf are not limited (an accountable account doing its job).
+    /// someone's behalf are not limited (an accountable account doing its job), nor are Open311 partners
+    /// (each files for many citizens with a key that can be revoked at once).
     var submissions: ClientRateLimits?
     /// Full-text search: a person reads results between queries.
     var search: ClientRateLimits?

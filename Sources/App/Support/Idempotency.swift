@@ -37,8 +37,10 @@ final class IdempotentRequest: Model, @unchecked Sendable {
 ///   and a retry keeps getting 409 until it expires. That is a request that may have been made, never a
 ///   duplicate.
 /// - Filing an appeal keeps its own key, written in the appeal's own transaction, so even that case
-///   answers with the appeal (`AppealService`). Sign-in (`auth/token`) is left out, because its answer is
-///   a secret.
+///   answers with the appeal (`AppealService`). Calls whose answer is a secret are left out: sign-in
+///   (`auth/token`), starting a consultation (its key) and composing a claim (its token).
+/// - A multipart body is fingerprinted as sent: a client that rebuilds it with a new boundary is
+///   refused (422) rather than answered with the first result.
 struct IdempotencyMiddleware: AsyncMiddleware {
     static let header = "Idempotency-Key"
     static let lifetime: TimeInterval = 24 * 3600
@@ -57,7 +59,7 @@ struct IdempotencyMiddleware: AsyncMiddleware {
             _ = try await request.body.collect(max: limit).get()
         }
         var digest = SHA256()
-        digest.update(data: Data("\(request.method.rawValue) \(request.url.path)\n".utf8))
+        digest.update(data: Data("\(request.method.rawValue) \(request.url.path)?\(request.url.query ?? "")\n".utf8))
         if let body = request.body.data { digest.update(data: Self.canonical(Data(body.readableBytesView), type: request.headers.contentType)) }
         let hash = digest.finalize().map { String(format: "%02x", $0) }.joined()
         let principal = request.currentUser?.id.map { "user:\($0.uuidString)" } ?? "address:\(request.clientAddress)"

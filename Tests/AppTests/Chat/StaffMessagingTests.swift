@@ -118,6 +118,9 @@ struct StaffMessagingTests {
                 #expect(try await second.subscribe(channel, after: 0).type == "subscribed")
                 try await second.say("Запрос по ИП", in: channel, ref: "m-1")
                 #expect(try await second.next { $0.type == "ack" && $0.ref == "m-1" }.seq == 1, "the first message's number")
+                // The same ref for another text is a mistake, refused rather than taken for a resend.
+                try await second.say("Совсем другой текст", in: channel, ref: "m-1")
+                #expect(try await second.next { $0.type == "error" && $0.ref == "m-1" }.code == "invalid_field")
                 // Another person's message with the same ref is another message.
                 let other = try await Self.socket(cityOperator, port: port, app: app)
                 #expect(try await other.subscribe(channel).type == "subscribed")

@@ -29,6 +29,8 @@ struct PersonalDataLogTests {
         let moved = try await moderator.send(
             .POST, "/api/v1/appeals/\(appeal.number)/moderation", json: ["action": "reassign", "organisationId": department.uuidString])
         #expect(moved.status == .ok, "\(moved.body.string)")
+        #expect(try await PersonalDataRead.query(on: app.db).count() == 1, "the moderator's decision showed the card")
+        try await PersonalDataRead.query(on: app.db).delete()
         return appeal
     }
 
@@ -60,7 +62,7 @@ struct PersonalDataLogTests {
             let queue = try await API.signedIn(app, "moderator@consumerdesk.test").send(.GET, "/api/v1/moderation/queue")
             #expect(queue.status == .ok)
 
-            // Refused readers leave no entry; a change (POST) is not a read.
+            // Refused readers leave no entry; an action's answer is a read too.
             let stranger = try await API.signedIn(app, "operator@consumerdesk.test")
             #expect(try await stranger.send(.GET, "/api/v1/appeals/\(number)").status == .notFound)
             #expect(try await manager.send(.POST, "/api/v1/appeals/\(number)/notes", json: ["text": "Проверить чек"]).status == .ok)
@@ -68,14 +70,14 @@ struct PersonalDataLogTests {
             let log = try await reads(app)
             #expect(log.map(\.via) == [
                 "/moderation/\(number)", "/desk/appeals/\(number)", "/api/v1/appeals/\(number)", appeal.attachments[0].url,
-                "/api/v1/moderation/queue",
+                "/api/v1/moderation/queue", "/api/v1/appeals/\(number)/notes",
             ])
             #expect(log.allSatisfy { $0.appealNumber == number && $0.appealID == appeal.id })
             let users = try await User.query(on: app.db).all()
             let emails = log.map { entry in users.first { $0.id == entry.userID }?.email }
             #expect(emails == [
                 "moderator@consumerdesk.test", "coordinator@consumerdesk.test", "manager@consumerdesk.test", "manager@consumerdesk.test",
-                "moderator@consumerdesk.test",
+                "moderator@consumerdesk.test", "manager@consumerdesk.test",
             ])
         }
     }
