@@ -247,6 +247,23 @@ class Load:
                 sys.exit("the server did not answer a retried submission after its restart")
 
 
+def check_marks(appeals, pattern, acked, kind, problems):
+    """Every marked submission is in the register at most once, and each acknowledged one with the
+    number it was acknowledged with."""
+    count, where = Counter(), {}
+    for row in appeals:
+        for mark in pattern.findall(row[4] or ""):
+            count[mark] += 1
+            where[mark] = row[1]
+    for mark, times in count.items():
+        if times > 1:
+            problems.append(("duplicated", f"{kind} submission {mark} saved {times} times"))
+    for mark, number in acked.items():
+        if where.get(mark) != number:
+            found = "missing" if mark not in where else "saved as " + where[mark]
+            problems.append(("lost", f"{kind} appeal {number} ({mark}) acknowledged but {found}"))
+
+
 def check(db, load):
     """Every invariant; returns what is wrong as (kind, text) pairs (empty: all well) and the register's
     size. Kinds: lost, duplicated, numbering, history, mail."""
@@ -270,32 +287,10 @@ def check(db, load):
             problems.append(("lost", f"API appeal {number} (key {key}) acknowledged but missing"))
         elif by_id.get(keys.get(key)) != number:
             problems.append(("lost", f"Idempotency-Key {key} does not lead to {number}"))
-    # Each API submission's text carries its key: a retry that made a second appeal shows up here even
-    # though the key table can name only one of them.
-    api_marks = Counter()
-    by_api_mark = {}
-    for row in appeals:
-        for mark in API_MARK.findall(row[4] or ""):
-            api_marks[mark] += 1
-            by_api_mark[mark] = row[1]
-    for mark, count in api_marks.items():
-        if count > 1:
-            problems.append(("duplicated", f"API submission {mark} saved {count} times"))
-    for key, number in load.api_acked.items():
-        if key in by_api_mark and by_api_mark[key] != number:
-            problems.append(("lost", f"API submission {key} acknowledged as {number} but saved as {by_api_mark[key]}"))
-    marks = Counter()
-    by_mark = {}
-    for row in appeals:
-        for mark in FORM_MARK.findall(row[4] or ""):
-            marks[mark] += 1
-            by_mark[mark] = row[1]
-    for mark, count in marks.items():
-        if count > 1:
-            problems.append(("duplicated", f"form submission {mark} saved {count} times"))
-    for mark, number in load.form_acked.items():
-        if by_mark.get(mark) != number:
-            problems.append(("lost", f"form appeal {number} ({mark}) acknowledged but {'missing' if mark not in by_mark else 'saved as ' + by_mark[mark]}"))
+    # Each submission's text carries its key (API) or marker (form): a retry that made a second appeal
+    # shows up here even though the key table can name only one of them.
+    check_marks(appeals, API_MARK, load.api_acked, "API", problems)
+    check_marks(appeals, FORM_MARK, load.form_acked, "form", problems)
     submitted = Counter(row[0] for row in db.rows("SELECT appeal_id FROM appeal_events WHERE action = 'submitted'"))
     accepted = Counter(row[0] for row in db.rows("SELECT appeal_id FROM appeal_events WHERE action = 'accepted'"))
     id_of = {row[1]: row[0] for row in appeals}
