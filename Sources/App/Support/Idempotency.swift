@@ -54,8 +54,11 @@ struct IdempotencyMiddleware: AsyncMiddleware {
             throw ValidationFailure([FieldError(Self.header, .invalidValue)])
         }
         // The body as the route collects it (with the route's own size limit), so it can be fingerprinted.
+        // Nobody signed in is held to the default size: a route that takes large bodies refuses strangers
+        // after this, and must not be made to buffer tens of megabytes for them first.
         if request.body.data == nil {
-            let limit = request.route?.userInfo[Self.bodyLimitKey] as? Int ?? request.application.routes.defaultMaxBodySize.value
+            let ordinary = request.application.routes.defaultMaxBodySize.value
+            let limit = request.currentUser == nil ? ordinary : request.route?.userInfo[Self.bodyLimitKey] as? Int ?? ordinary
             _ = try await request.body.collect(max: limit).get()
         }
         var digest = SHA256()

@@ -115,6 +115,13 @@ struct MalformedInputTests {
                     request.body = ByteBuffer(repeating: UInt8(ascii: " "), count: 2 * 1024 * 1024)
                 }
                 #expect(keyed.status == .payloadTooLarge, "the idempotency check collects with the route's own limit")
+                // A stranger is not made welcome to a large route's limit by sending a key.
+                let stranger = try await app.client.post(URI(string: base + "/api/v1/appeals/34-2026-000001/actions")) { request in
+                    request.headers.contentType = .json
+                    request.headers.add(name: "Idempotency-Key", value: "big-2")
+                    request.body = ByteBuffer(repeating: UInt8(ascii: " "), count: 2 * 1024 * 1024)
+                }
+                #expect(stranger.status == .payloadTooLarge || stranger.status == .unauthorized, "\(stranger.status)")
                 #expect(try await app.client.get(URI(string: base + "/health/live")).status == .ok)
             }
         }
