@@ -104,7 +104,13 @@ struct IdempotencyMiddleware: AsyncMiddleware {
         claim.contentType = response.headers.first(name: .contentType)
         claim.location = response.headers.first(name: .location)
         claim.body = body
-        try await claim.update(on: db)
+        do {
+            try await claim.update(on: db)
+        } catch {
+            // The work is done and its answer goes out; a retry with this key gets 409 until the key
+            // expires, never a second record.
+            request.logger.warning("Idempotency: could not keep the answer for key \(key): \(String(reflecting: error))")
+        }
         return response
     }
 
