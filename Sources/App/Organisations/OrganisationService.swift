@@ -44,6 +44,11 @@ enum OrganisationService {
         if parentID != existing?.$parent.id || existing == nil {
             try await request.authorize(.manageOrganisation, in: parentID.map { .organisation($0) } ?? .platform)
         }
+        // What an organisation is (a regional office sees the whole region's statistics) is decided above
+        // it: its own admin cannot change its kind, only whoever manages its parent (the platform for a root).
+        if let existing, let kind = input.kind?.nonBlank, kind != existing.kind.rawValue {
+            try await request.authorize(.manageOrganisation, in: existing.$parent.id.map { .organisation($0) } ?? .platform)
+        }
 
         var valid: ValidOrganisation?
         do {

@@ -74,6 +74,13 @@ struct OrganisationTests {
             #expect(denied.status == .forbidden)
             #expect(try denied.content.decode(APIErrorBody.self).reason == "You are not allowed to do this")
             #expect(try await api.send(.PATCH, "/api/v1/organisations/\(other)", json: ["name": "Захват"]).status == .forbidden)
+            // Its own admin may edit it, but not change what it is: a regional office sees the whole region's
+            // statistics, so that is decided above it (here, by the platform).
+            let promoted = try await api.send(.PATCH, "/api/v1/organisations/\(own)", json: ["kind": "regional_office"])
+            #expect(promoted.status == .forbidden, "\(promoted.body.string)")
+            #expect(try await Organisation.find(own, on: app.db)?.kind == .municipality)
+            let renamed = try await api.send(.PATCH, "/api/v1/organisations/\(own)", json: ["shortName": "Адм. Волгограда"])
+            #expect(renamed.status == .ok, "\(renamed.body.string)")
             let staff: [String: String] = [
                 "surname": "Орлов", "name": "Пётр", "email": "orlov@example.test", "password": "Kv7pLq2Zr9x",
                 "organisationId": other.uuidString,
