@@ -170,11 +170,14 @@ struct AppealAPIController: RouteCollection {
 
     @Sendable
     func moderate(request: Request) async throws -> AppealDTO {
-        _ = try request.requireUser()
+        let user = try request.requireUser()
         let number = request.parameters.get("number") ?? ""
         guard let appeal = try await Appeal.query(on: request.db).filter(\.$number == number).first() else {
             throw AppError.notFound
         }
+        // Someone who may not moderate it learns nothing, not even that the number exists.
+        let scope = appeal.scope
+        guard try await request.permits(.moderate, in: scope) || appeal.userID == user.id else { throw AppError.notFound }
         let input = try request.content.decode(ModerationInput.self)
         let decided = try await ModerationService.decide(input, on: appeal, request: request)
         try await PersonalDataLog.record(decided, on: request)

@@ -119,10 +119,12 @@ struct ModerationPagesController: RouteCollection {
     }
 
     private func appeal(_ request: Request) async throws -> Appeal {
-        _ = try request.requireUser()
+        let user = try request.requireUser()
         guard let appeal = try await Appeal.query(on: request.db).filter(\.$number == (request.parameters.get("number") ?? "")).first()
         else { throw AppError.notFound }
         let scope = appeal.scope
+        // Someone who may not moderate it learns nothing, not even that the number exists.
+        guard try await request.permits(.moderate, in: scope) || appeal.userID == user.id else { throw AppError.notFound }
         try await request.authorize(.moderate, in: scope)
         try await PersonalDataLog.record(appeal, on: request)
         return appeal

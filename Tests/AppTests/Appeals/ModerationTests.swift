@@ -87,6 +87,11 @@ struct ModerationTests {
             var numbers: [String] = []
             for index in 0..<5 { numbers.append(try await file(app, citizen, text: "Жалоба \(index) о разных товарах \(index)").number) }
             #expect(try await citizen.send(.POST, "/api/v1/appeals/\(numbers[0])/moderation", json: ["action": "accept"]).status == .forbidden)
+            // Someone else's appeal is not even there for a person who may not moderate it.
+            let executor = try await API.signedIn(app, "executor@consumerdesk.test")
+            let probe = try await executor.send(.POST, "/api/v1/appeals/\(numbers[0])/moderation", json: ["action": "accept"])
+            #expect(probe.status == .notFound)
+            #expect(try await executor.send(.POST, "/api/v1/appeals/34-2026-999999/moderation", json: ["action": "accept"]).status == .notFound)
             #expect(try await citizen.send(.GET, "/api/v1/moderation/queue").status == .forbidden)
             let moderator = try await API.signedIn(app, "moderator@consumerdesk.test")
             let page1 = try await moderator.send(.GET, "/api/v1/moderation/queue?limit=3").content.decode(AppealAPIController.QueuePage.self)
