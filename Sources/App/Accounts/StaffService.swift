@@ -23,6 +23,9 @@ enum StaffService {
     static func create(_ input: StaffInput, on request: Request) async throws -> User {
         var errors = FieldErrors()
         guard let organisationID = input.organisationId?.nonBlank.flatMap(UUID.init(uuidString:)) else {
+            // Someone who may not create staff anywhere hears only that, not what the form lacks.
+            guard Policy.permitsAnywhere(try await request.requireActor(), .manageStaff, tree: try await OrganisationQueries.tree(on: request.db))
+            else { throw AppError.forbidden }
             throw ValidationFailure([FieldError("organisationId", .required)])
         }
         try await request.authorize(.manageStaff, in: .organisation(organisationID))
@@ -141,7 +144,19 @@ enum StaffService {
         }
     }
 
+    /// Before anything asked is read: may the actor change this person's roles at all? A platform admin,
+    /// or an admin who reaches an organisation the person already works in (`Policy.mayAssign`).
+    static func requireManages(_ user: User, on request: Request) async throws {
+        let actor = try await request.requireActor()
+        if Policy.isPlatformAdmin(actor) { return }
+        let tree = try await OrganisationQueries.tree(on: request.db)
+        let current = try await RoleGrant.query(on: request.db).filter(\.$user.$id == user.requireID()).all()
+        guard current.contains(where: { $0.$organisation.id.map { Policy.permits(actor, .manageStaff, in: .organisation($0), tree: tree) } ?? false })
+        else { throw AppError.forbidden }
+    }
+
     static func addGrant(_ input: GrantInput, to user: User, on request: Request) async throws -> RoleGrant {
+        try await requireManages(user, on: request)
         var errors = FieldErrors()
         let role = input.role.flatMap(Role.init(rawValue:))
         if role == nil { errors.add("role", input.role?.nonBlank == nil ? .required : .invalidValue) }
@@ -175,6 +190,7 @@ enum StaffService {
     }
 
     static func removeGrant(_ grantID: UUID, from user: User, on request: Request) async throws {
+        try await requireManages(user, on: request)
         guard let row = try await RoleGrant.query(on: request.db)
             .filter(\.$id == grantID).filter(\.$user.$id == user.requireID()).first()
         else { throw AppError.notFound }

@@ -33,7 +33,8 @@ struct StaffMessagesController: RouteCollection {
 
     private func requireStaff(_ request: Request) async throws -> Actor {
         let actor = try await request.requireActor()
-        guard actor.isStaff else { throw AppError.forbidden }
+        // Staff of a deactivated organisation act for it no longer, here as everywhere.
+        guard Policy.isActiveStaff(actor, tree: try await OrganisationQueries.tree(on: request.db)) else { throw AppError.forbidden }
         return actor
     }
 

@@ -33,8 +33,9 @@ enum RatingService {
     }
 
     static func rate(token: String, score: Int?, on request: Request) async throws -> Outcome {
-        guard let score, (1...5).contains(score) else { throw ValidationFailure([FieldError("score", .outOfRange)]) }
+        // The link first: without a valid one nothing else is answered.
         let row = try await find(token, on: request.db)
+        guard let score, (1...5).contains(score) else { throw ValidationFailure([FieldError("score", .outOfRange)]) }
         let appeal = row.appeal
         if let used = row.score {
             guard used == score else { throw AppError.conflict("The answer was already rated \(used); a link records one score") }

@@ -99,7 +99,8 @@ public enum Policy {
         .auditPersonalData: [.admin: .subtree],
         .editContent: [.editor: .subtree, .admin: .subtree],
         .readInternalContent: Dictionary(uniqueKeysWithValues: Role.allCases.filter(\.isStaff).map { ($0, .subtree) }),
-        .answerConsultations: [.operator: .subtree, .admin: .subtree],
+        // Operators only: the console routes chats to operators, so an admin could open it but never take one.
+        .answerConsultations: [.operator: .subtree],
         .viewStatistics: Dictionary(uniqueKeysWithValues: Role.allCases.filter(\.isStaff).map { ($0, .subtree) }),
         .recordContacts: [.operator: .ownOrganisation, .executor: .ownOrganisation, .coordinator: .ownOrganisation, .admin: .subtree],
         .viewAppeals: [

@@ -18,6 +18,20 @@ struct StaffMessagingTests {
         return try await TestSocket.connect(port: port, headers: headers, on: app)
     }
 
+    @Test func staffOfADeactivatedOrganisationLoseStaffMessaging() async throws {
+        try await withApp(demo: true) { app in
+            let department = try await Self.organisation("ТО в г. Волжском", app)
+            let coordinator = try await API.signedIn(app, "coordinator@consumerdesk.test")
+            #expect(try await coordinator.send(.GET, "/api/v1/messages/channels").status == .ok)
+            try await Organisation.query(on: app.db).filter(\.$id == department).set(\.$isActive, to: false).update()
+            #expect(try await coordinator.send(.GET, "/api/v1/messages/channels").status == .forbidden)
+            #expect(try await coordinator.send(.GET, "/api/v1/messages/search?q=план").status == .forbidden)
+            let browser = try Browser(app)
+            try await browser.signIn("coordinator@consumerdesk.test")
+            #expect(try await browser.get("/messages").status == .forbidden)
+        }
+    }
+
     @Test func agenciesTalkInRealTimeWithUnreadCountsAndSearchMembersOnly() async throws {
         try await withApp(demo: true) { app in
             let department = try await Self.organisation("ТО в г. Волжском", app)

@@ -81,6 +81,7 @@ struct OpenAPITests {
             let citizen = try await API.signedIn(app, "citizen@consumerdesk.test")
             let admin = try await API.signedIn(app, "admin@consumerdesk.test")
             let curator = try await API.signedIn(app, "curator@consumerdesk.test")
+            let consultant = try await API.signedIn(app, "operator@consumerdesk.test")
 
             let territory = try #require(try await Territory.query(on: app.db).filter(\.$code == "vlg-leninsky").first()?.id)
             let created = try await citizen.send(.POST, "/api/v1/appeals", json: AppealBody(
@@ -119,7 +120,7 @@ struct OpenAPITests {
                 (admin, .GET, "/api/v1/classifier/history", "/api/v1/classifier/history", 200),
                 (admin, .GET, "/api/v1/messages/channels", "/api/v1/messages/channels", 200),
                 (admin, .GET, "/api/v1/bot/queue", "/api/v1/bot/queue", 200),
-                (admin, .GET, "/api/v1/operator/state", "/api/v1/operator/state", 200),
+                (consultant, .GET, "/api/v1/operator/state", "/api/v1/operator/state", 200),
                 (admin, .GET, "/api/v1/stats/appeals?dimension=x", "/api/v1/stats/appeals", 422),
             ]
             for (client, method, url, template, status) in calls {
