@@ -30,7 +30,7 @@ let package = Package(
     ],
     targets: [
         // Pure rules and value types: no Vapor, no Fluent, testable without a server.
-        .target(name: "Domain", swiftSettings: swiftSettings),
+        .target(name: "Domain", exclude: ["Access/authorisation-matrix.txt"], swiftSettings: swiftSettings),
         .target(
             name: "App",
             dependencies: [

@@ -246,6 +246,10 @@ class Load:
             if all(n > s for n, s in zip(now, start)):
                 break
             time.sleep(0.02)
+        else:
+            idle = [name for name, n, s in zip(("API", "form", "moderator"), now, start) if n <= s]
+            with self.lock:
+                self.errors[f"nothing acknowledged through {', '.join(idle)} within 60 s of a cycle"] += 1
         flowing = time.monotonic() - began
         time.sleep(kill_after)
         server.kill()

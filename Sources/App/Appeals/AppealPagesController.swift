@@ -94,6 +94,17 @@ struct AppealPagesController: RouteCollection {
         return true
     }
 
+    /// The consultation an appeal is filed from: only an operator may carry it into an appeal (its citizen's
+    /// name, e-mail and words), a chat another operator holds only that operator, and each chat only once.
+    private func operatorsChat(_ request: Request, _ id: UUID) async throws -> ConsultationRecord {
+        let actor = try await request.requireActor()
+        guard Policy.permitsAnywhere(actor, .answerConsultations, tree: try await OrganisationQueries.tree(on: request.db)),
+            let record = try await ConsultationRecord.find(id, on: request.db), record.operatorID == nil || record.operatorID == actor.userID
+        else { throw AppError.forbidden }
+        guard record.appealID == nil else { throw AppError.conflict("This consultation already became an appeal") }
+        return record
+    }
+
     @Sendable
     func newForm(request: Request) async throws -> Response {
         let user = try request.requireUser()
@@ -112,9 +123,8 @@ struct AppealPagesController: RouteCollection {
             let claim = try await Self.claim(request, token: try? request.query.get(String.self, at: "claim"))
             if let claim { values.merge(Self.values(from: claim.claim), uniquingKeysWith: { _, new in new }) }
             var chat: String?
-            if behalf, let id = chatParameter(request).flatMap(UUID.init(uuidString:)),
-                let consultation = try await ConsultationRecord.find(id, on: request.db)
-            {
+            if behalf, let id = chatParameter(request).flatMap(UUID.init(uuidString:)) {
+                let consultation = try await operatorsChat(request, id)
                 // «В обращение»: what the chat already says.
                 chat = id.uuidString
                 values["name"] = consultation.citizenName
@@ -205,6 +215,7 @@ struct AppealPagesController: RouteCollection {
             chatID != nil
             ? IntakeChannel.chat : form.channel.flatMap(IntakeChannel.init(rawValue:)).flatMap { [.hotline, .reception].contains($0) ? $0 : nil }
         let behalf = try await onBehalf(request, asked: channel != nil)
+        if let chatID { _ = try await operatorsChat(request, chatID) }
         let draft = form.draft(defaults: nil)
         return try await request.submitForm("appeals/form") {
             if form.birthDate?.nonBlank != nil && form.parsedBirthDate == nil {

@@ -152,7 +152,11 @@ enum ConsultationService {
 
     static func operators(app: Application, now: Date) async throws -> [Operator] {
         let db = app.db
-        let grants = try await RoleGrant.query(on: db).filter(\.$role == .operator).with(\.$user).all().filter { $0.user.isActive }
+        // Blocked people and operators of a deactivated organisation take no chats (they cannot open the console).
+        let tree = try await OrganisationQueries.tree(on: db)
+        let grants = try await RoleGrant.query(on: db).filter(\.$role == .operator).with(\.$user).all().filter { grant in
+            grant.user.isActive && !(grant.$organisation.id.map(tree.inactive.contains) ?? false)
+        }
         guard !grants.isEmpty else { return [] }
         let ids = Array(Set(grants.map(\.$user.id)))
         let presence = try await ChatOperator.query(on: db).filter(\.$userID ~~ ids).all()

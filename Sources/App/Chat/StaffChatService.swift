@@ -40,9 +40,9 @@ enum StaffChatService {
     /// The channels a person reads, newest activity first, with unread counts. Agencies channels are few
     /// (one per pair of bodies at most); direct ones and appeal threads are found by the person's own rows.
     static func channels(for actor: Actor, on db: any Database) async throws -> [ChannelSummary] {
-        guard actor.isStaff else { return [] }
-        let me = actor.userID
         let tree = try await OrganisationQueries.tree(on: db)
+        guard Policy.isActiveStaff(actor, tree: tree) else { return [] }
+        let me = actor.userID
         var records = try await StaffChannelRecord.query(on: db).filter(\.$kind == .agencies).all()
         records += try await StaffChannelRecord.query(on: db).filter(\.$kind == .direct)
             .group(.or) { $0.filter(\.$personA == me).filter(\.$personB == me) }.all()
@@ -127,7 +127,7 @@ enum StaffChatService {
 
     /// The direct channel of two staff members, made on first use.
     static func direct(with other: UUID, by actor: Actor, app: Application, now: Date) async throws -> UUID {
-        guard actor.isStaff else { throw AppError.forbidden }
+        guard Policy.isActiveStaff(actor, tree: try await OrganisationQueries.tree(on: app.db)) else { throw AppError.forbidden }
         guard other != actor.userID else { throw ValidationFailure([FieldError("with", .invalidValue)]) }
         guard let person = try await User.find(other, on: app.db), person.isActive,
             try await RoleGrant.query(on: app.db).filter(\.$user.$id == other).filter(\.$role != .citizen).count() > 0

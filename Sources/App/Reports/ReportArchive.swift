@@ -187,6 +187,8 @@ struct ReportArchiveController: RouteCollection {
     func download(request: Request) async throws -> Response {
         _ = try request.requireUser()
         let reach = try await StatisticsController.reach(request)
+        // Someone who reads no statistics is refused before any report is looked up.
+        guard reach != .none else { throw AppError.forbidden }
         guard let report = try await ArchivedReport.find(try request.uuidParameter("id"), on: request.db) else { throw AppError.notFound }
         guard Self.visible(reach)(report.organisationID) else { throw AppError.forbidden }
         let format: ReportExport.FileFormat = report.format.hasPrefix("csv") ? .csv : .xlsx

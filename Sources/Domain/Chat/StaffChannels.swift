@@ -37,7 +37,8 @@ public enum ChannelAccess {
     /// May `actor` read (and so write in, and subscribe to) `channel`? Staff only; citizens never read staff
     /// channels, whatever they are sent.
     public static func mayRead(_ actor: Actor, _ channel: StaffChannel, tree: OrganisationTree) -> Bool {
-        guard actor.isStaff else { return false }
+        // Staff of a deactivated organisation act for it no longer (`Policy.permits`), here too.
+        guard Policy.isActiveStaff(actor, tree: tree) else { return false }
         switch channel.kind {
         case .direct:
             return channel.people.contains(actor.userID)

@@ -88,6 +88,13 @@ struct ConsoleAndMenuTests {
             let citizen = try Browser(app)
             try await citizen.signIn("citizen@consumerdesk.test")
             #expect(try await citizen.get("/appeals/new?onBehalf=1&chat=\(chat.id.uuidString)").status == .forbidden)
+            // Nor an admin (who files on behalf, but does not answer consultations), and a chat becomes one appeal only.
+            let admin = try Browser(app)
+            try await admin.signIn("admin@consumerdesk.test")
+            let other = try await ConsultationTests.start(try API(app), name: "Ольга", text: "Не вернули деньги за путёвку", email: "olga@example.org")
+            #expect(try await admin.get("/appeals/new?subcategory=\(code)&onBehalf=1&chat=\(other.id.uuidString)").status == .forbidden)
+            #expect(try await admin.post("/appeals", form: [("subcategoryCode", code), ("chat", other.id.uuidString)]).status == .forbidden)
+            #expect(try await browser.get("/appeals/new?subcategory=\(code)&onBehalf=1&chat=\(chat.id.uuidString)").status == .conflict)
         }
     }
 
