@@ -17,10 +17,11 @@ from conftest import ARTIFACTS, REPO_ROOT, _free_port, _stop, _wait_ready, spawn
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def own_server(tmp_path_factory: pytest.TempPathFactory):
-    """A server of its own: schemathesis writes as the administrator (organisations, users, a classifier
-    import), which must not change what the other journeys see."""
+    """A server of its own for each role's run: schemathesis writes (organisations, users, blocks and
+    grants, a classifier import), which must change neither what the other journeys see nor the next
+    role's run (the administrator's run may block the account the next run signs in with)."""
     binary = os.environ.get("CONSUMERDESK_BIN") or str(REPO_ROOT / ".build" / "debug" / "consumerdesk")
     workdir = tmp_path_factory.mktemp("schemathesis-server")
     port = _free_port()
